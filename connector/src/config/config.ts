@@ -1,0 +1,46 @@
+/** Storage flavours: Nextcloud and ownCloud honour If-Match and write atomically; generic WebDAV may not. */
+export type StorageFlavour = 'nextcloud' | 'owncloud' | 'generic';
+
+/** The bridge's configuration, validated once at start (see loadConfig). Never reloaded while running. */
+export interface Config {
+  /** Interface to listen on; 127.0.0.1 unless HOST says otherwise. */
+  readonly host: string;
+  /** TCP port (PORT, default 8080; 0 picks a free one). */
+  readonly port: number;
+  /** Base URL DocumentServer uses to reach the bridge (PUBLIC_URL); WOPISrc = publicUrl + /wopi/files/<id>. No trailing slash. */
+  readonly publicUrl: string;
+  /** Folder for the bridge's state (DATA_DIR, default ./data): state database, generated secrets, embedded drive. */
+  readonly dataDir: string;
+  readonly storage: {
+    /** WebDAV base URL of the drive (STORAGE_URL); null = the embedded in-process WebDAV server. */
+    readonly url: string | null;
+    readonly username: string | null;
+    readonly password: string | null;
+    /** STORAGE_FLAVOUR: auto (detect through status.php) or forced. */
+    readonly flavour: 'auto' | StorageFlavour;
+    /** Timeout for one WebDAV request without progress (STORAGE_TIMEOUT_MS). */
+    readonly timeoutMs: number;
+  };
+  readonly embedded: {
+    /** Folder the embedded WebDAV server serves (EMBEDDED_FILES_DIR, default <dataDir>/files). */
+    readonly filesDir: string;
+    /** Port of the embedded WebDAV server (EMBEDDED_WEBDAV_PORT, default 0 = any free port on 127.0.0.1). */
+    readonly port: number;
+    /** Generated password of the embedded server's only account (kept in <dataDir>/secrets.json). */
+    readonly password: string;
+  };
+  readonly tokens: {
+    /** HS256 secret for WOPI access tokens (WOPI_TOKEN_SECRET[_FILE]; generated on first start if unset). */
+    readonly secret: string;
+    /** Access token lifetime (TOKEN_TTL_SECONDS, default 10 h as Microsoft recommends). */
+    readonly ttlSeconds: number;
+  };
+  /** WOPI lock expiry (LOCK_TTL_SECONDS, default 1800 = the spec's 30 minutes). */
+  readonly lockTtlSeconds: number;
+  /** Largest PutFile body accepted (MAX_UPLOAD_BYTES); larger answers 413. */
+  readonly maxUploadBytes: number;
+  /** Origin DS's editor page may postMessage to (POST_MESSAGE_ORIGIN, default the origin of publicUrl). */
+  readonly postMessageOrigin: string;
+  /** pino level (LOG_LEVEL). */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config, StorageFlavour } from './config.js';
+
+/** Every problem found in the configuration, each with its fix. Values are never included. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Secrets the bridge generated for itself on first start (kept in <dataDir>/secrets.json, mode 0600). */
+export interface GeneratedSecrets {
+  tokenSecret: string;
+  embeddedPassword: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const FLAVOURS = ['auto', 'nextcloud', 'owncloud', 'generic'] as const;
+
+/** The data folder, resolved before the rest because generated secrets live there. */
+export function resolveDataDir(env: Env, cwd: string = process.cwd()): string {
+  return path.resolve(cwd, env.DATA_DIR?.trim() || 'data');
+}
+
+/**
+ * Reads and validates the configuration from the environment.
+ * @param env variables (process.env in main)
+ * @param generated secrets generated on first start; used only where the environment gives none
+ * @returns a frozen Config
+ * @throws ConfigError listing every invalid variable with its fix
+ */
+export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (!/^\d+$/.test(raw)) {
+      problems.push(`${name} must be a whole number between ${min} and ${max}`);
+      return def;
+    }
+    const n = Number(raw);
+    if (n < min || n > max) {
+      problems.push(`${name} must be between ${min} and ${max}`);
+      return def;
+    }
+    return n;
+  };
+  const secret = (name: string, minBytes: number, fix: string): string | undefined => {
+    const file = str(`${name}_FILE`);
+    let value = str(name);
+    if (file !== undefined) {
+      if (value !== undefined) problems.push(`${name} and ${name}_FILE are both set; keep one`);
+      try {
+        value = readFileSync(file, 'utf8').trim();
+      } catch {
+        problems.push(`${name}_FILE names a file that cannot be read; check the path and its permissions`);
+        return undefined;
+      }
+    }
+    if (value !== undefined && Buffer.byteLength(value) < minBytes) {
+      problems.push(`${name} must be at least ${minBytes} bytes; ${fix}`);
+      return undefined;
+    }
+    return value;
+  };
+  const url = (name: string): string | null => {
+    const raw = str(name);
+    if (raw === undefined) return null;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      if (u.username || u.password) {
+        problems.push(`${name} must not contain credentials; use STORAGE_USER and STORAGE_PASSWORD`);
+      }
+      if (u.search || u.hash) problems.push(`${name} must not contain a query string or fragment`);
+      return u.href.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an http:// or https:// URL, e.g. https://cloud.example.com/remote.php/dav/files/alice`);
+      return null;
+    }
+  };
+
+  const host = str('HOST') ?? '127.0.0.1';
+  const port = int('PORT', 8080, 0, 65535);
+  const dataDir = resolveDataDir(env, cwd);
+  const publicUrl = url('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  const storageUrl = url('STORAGE_URL');
+  const flavourRaw = (str('STORAGE_FLAVOUR') ?? 'auto').toLowerCase();
+  if (!(FLAVOURS as readonly string[]).includes(flavourRaw)) {
+    problems.push(`STORAGE_FLAVOUR must be one of ${FLAVOURS.join(', ')}`);
+  }
+  const username = str('STORAGE_USER') ?? null;
+  const password = secret('STORAGE_PASSWORD', 1, 'set the drive password or an app password') ?? null;
+  if (storageUrl !== null && (username === null) !== (password === null)) {
+    problems.push('STORAGE_USER and STORAGE_PASSWORD go together: set both, or neither for a drive without authentication');
+  }
+  if (storageUrl === null && (username !== null || password !== null)) {
+    problems.push('STORAGE_USER/STORAGE_PASSWORD are set but STORAGE_URL is not; set STORAGE_URL to the drive\'s WebDAV URL');
+  }
+
+  const tokenSecret =
+    secret('WOPI_TOKEN_SECRET', 32, 'generate one with `openssl rand -hex 32`') ?? generated.tokenSecret;
+  const levelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    storage: {
+      url: storageUrl,
+      username,
+      password,
+      flavour: flavourRaw as 'auto' | StorageFlavour,
+      timeoutMs: int('STORAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
+    embedded: {
+      filesDir: path.resolve(cwd, str('EMBEDDED_FILES_DIR') ?? path.join(dataDir, 'files')),
+      port: int('EMBEDDED_WEBDAV_PORT', 0, 0, 65535),
+      password: generated.embeddedPassword,
+    },
+    tokens: { secret: tokenSecret, ttlSeconds: int('TOKEN_TTL_SECONDS', 36_000, 60, 7 * 24 * 3600) },
+    lockTtlSeconds: int('LOCK_TTL_SECONDS', 1800, 1, 24 * 3600),
+    maxUploadBytes: int('MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    postMessageOrigin: str('POST_MESSAGE_ORIGIN') ?? new URL(publicUrl).origin,
+    logLevel: levelRaw as Config['logLevel'],
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
+}

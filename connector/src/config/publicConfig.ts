@@ -1,0 +1,27 @@
+import type { Config } from './config.js';
+
+/**
+ * The configuration as it may be shown (startup log, admin page): an allow-list, secrets only as { configured }.
+ * @param config the validated config
+ */
+export function publicConfig(config: Config): Record<string, unknown> {
+  return {
+    host: config.host,
+    port: config.port,
+    publicUrl: config.publicUrl,
+    dataDir: config.dataDir,
+    storage: {
+      url: config.storage.url ?? 'embedded',
+      username: config.storage.username,
+      password: { configured: config.storage.password !== null },
+      flavour: config.storage.flavour,
+      timeoutMs: config.storage.timeoutMs,
+    },
+    embeddedFilesDir: config.storage.url === null ? config.embedded.filesDir : undefined,
+    tokenSecret: { configured: true },
+    tokenTtlSeconds: config.tokens.ttlSeconds,
+    lockTtlSeconds: config.lockTtlSeconds,
+    maxUploadBytes: config.maxUploadBytes,
+    postMessageOrigin: config.postMessageOrigin,
+  };
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { Next, ParameterizedContext } from 'koa';
+import type { Logger } from './createLogger.js';
+import { stripQuery } from './createLogger.js';
+import { isWopiError } from '../errors/errors.js';
+
+interface LogState {
+  reqId: string;
+  log: Logger;
+  op?: string;
+  fileId?: string;
+  bytes?: number;
+  result?: string;
+  errorCode?: string;
+  error?: unknown;
+}
+
+/**
+ * Gives each request an id (X-Request-Id, echoed) and a child logger, and writes one access line when the response
+ * is finished. The path is logged without its query string (which holds access_token). 401/404/409 are normal WOPI
+ * traffic (info); other 4xx warn; 5xx error with the error attached.
+ */
+export function requestLogger(root: Logger) {
+  return async (ctx: ParameterizedContext<LogState>, next: Next): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('x-request-id');
+    const reqId = /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+    ctx.state.reqId = reqId;
+    ctx.state.log = root.child({ reqId });
+    ctx.set('X-Request-Id', reqId);
+    const done = (): void => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const status = ctx.status;
+      const fields: Record<string, unknown> = {
+        op: ctx.state.op,
+        fileId: ctx.state.fileId,
+        method: ctx.method,
+        path: stripQuery(ctx.originalUrl),
+        status,
+        ms: Math.round(ms * 10) / 10,
+        bytes: ctx.state.bytes,
+        result: ctx.state.result,
+        code: ctx.state.errorCode,
+      };
+      const e = ctx.state.error;
+      if (isWopiError(e) && Object.keys(e.detail).length > 0) fields.detail = e.detail;
+      const log = ctx.state.log;
+      if (status >= 500) log.error({ ...fields, err: e }, 'request');
+      else if (status >= 400 && ![401, 404, 409].includes(status)) log.warn(fields, 'request');
+      else log.info(fields, 'request');
+    };
+    ctx.res.once('close', done);
+    await next();
+  };
+}
