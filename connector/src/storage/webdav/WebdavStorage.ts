@@ -1,0 +1,434 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { createClient, type WebDAVClient } from 'webdav';
+import type { StorageFlavour } from '../../config/config.js';
+import {
+  StorageError,
+  VersionMismatchError,
+  joinPath,
+  splitExtension,
+  splitPath,
+  type FileInfo,
+  type StorageAdapter,
+  type WriteOptions,
+} from '../StorageAdapter.js';
+import { parseMultistatus, type DavEntry } from './parseMultistatus.js';
+import { parseSabreError, toStorageError } from './toStorageError.js';
+import { KeyedMutex } from './KeyedMutex.js';
+
+const PROPFIND_BODY = `<?xml version="1.0" encoding="UTF-8"?>
+<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">
+  <d:prop><d:getetag/><d:getcontentlength/><d:getlastmodified/><d:resourcetype/><oc:fileid/><oc:permissions/><oc:size/></d:prop>
+</d:propfind>`;
+
+/** Prefix of the bridge's temporary uploads beside a file; file lists hide these names. */
+export const TEMP_PREFIX = '.~wopi-';
+
+export interface WebdavStorageOptions {
+  /** WebDAV URL of the drive root, e.g. https://cloud/remote.php/dav/files/alice (no trailing slash). */
+  url: string;
+  username: string | null;
+  password: string | null;
+  flavour: StorageFlavour;
+  /** Longest wait for the drive without progress. */
+  timeoutMs: number;
+}
+
+/** Quotes an ETag for If-Match (RFC 7232; Nextcloud answers 412 to an unquoted one). */
+function quoteEtag(v: string): string {
+  return `"${v}"`;
+}
+
+/** Strips W/ and quotes from an ETag as servers send it. */
+export function normaliseEtag(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
+  const v = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  return v === '' ? null : v;
+}
+
+/**
+ * Refuses paths that could leave the drive root or confuse the server: '.', '..', empty segments, NUL and
+ * control characters. Paths are decoded, start with '/'.
+ */
+export function assertSafePath(p: string): void {
+  if (!p.startsWith('/') || /[\u0000-\u001f\u007f]/.test(p)) throw new StorageError('forbidden', 'Unsafe path', { reason: 'chars' });
+  if (p === '/') return;
+  for (const seg of p.slice(1).split('/')) {
+    if (seg === '' || seg === '.' || seg === '..') throw new StorageError('forbidden', 'Unsafe path', { reason: 'segment' });
+  }
+}
+
+/**
+ * The StorageAdapter on the `webdav` client (the only module that imports it). Bodies stream both ways.
+ * Writes never trust the server with safety: the version is checked by the bridge before writing, writes to one
+ * path are serialised, and where the server is not known to write atomically (generic WebDAV) the body goes to a
+ * temporary name beside the file first and is MOVEd over the original only when complete.
+ */
+export class WebdavStorage implements StorageAdapter {
+  readonly flavour: StorageFlavour;
+  readonly mayConsumeBodyOnConflict: boolean;
+  private readonly client: WebDAVClient;
+  private readonly base: string;
+  private readonly basePath: string;
+  private readonly mutex = new KeyedMutex();
+  private readonly agent: HttpAgent | HttpsAgent;
+
+  constructor(private readonly opts: WebdavStorageOptions) {
+    this.flavour = opts.flavour;
+    // Nextcloud/ownCloud check If-Match themselves and write through a .part file: a direct PUT is safe, but a
+    // 412 found by the server may come after it read the body.
+    this.mayConsumeBodyOnConflict = opts.flavour !== 'generic';
+    this.base = opts.url.replace(/\/+$/, '');
+    this.basePath = decodeURIComponent(new URL(this.base).pathname).replace(/\/+$/, '');
+    this.agent = this.base.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.client = createClient(this.base, {
+      ...(opts.username !== null ? { username: opts.username, password: opts.password ?? '' } : {}),
+      ...(this.base.startsWith('https:') ? { httpsAgent: this.agent } : { httpAgent: this.agent }),
+    });
+  }
+
+  /** The URL of a path below the root, each segment percent-encoded. */
+  private urlOf(p: string): string {
+    assertSafePath(p);
+    return this.base + p.split('/').map(encodeURIComponent).join('/');
+  }
+
+  /** Maps an href from a multistatus answer back to a decoded path below the root; null when outside it. */
+  private pathOfHref(href: string): string | null {
+    // Not new URL(): some servers (webdav-server) leave '#' and '?' unencoded in hrefs.
+    const pathname = href.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
+    const decoded = pathname
+      .split('/')
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return s;
+        }
+      })
+      .join('/');
+    if (decoded !== this.basePath && !decoded.startsWith(this.basePath + '/')) return null;
+    const rel = decoded.slice(this.basePath.length).replace(/\/+$/, '');
+    return rel === '' ? '/' : rel;
+  }
+
+  /**
+   * Runs one request with a timeout on the wait for the answer; maps failures to StorageError.
+   * Returns the fetch Response (status < 400).
+   */
+  private async request(
+    op: string,
+    p: string,
+    init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.opts.timeoutMs);
+    const signals = signal ? [timeout.signal, signal] : [timeout.signal];
+    try {
+      return (await this.client.customRequest(p, {
+        url: init.url ?? this.urlOf(p),
+        method: init.method,
+        headers: init.headers ?? {},
+        ...(init.data !== undefined ? { data: init.data as string } : {}),
+        signal: AbortSignal.any(signals),
+      })) as unknown as Response;
+    } catch (e) {
+      const response = (e as { response?: Response }).response;
+      let sabre = null;
+      if (response) sabre = parseSabreError(await safeText(response));
+      const reason = signal?.aborted ? 'client_gone' : timeout.signal.aborted ? 'timeout' : undefined;
+      throw toStorageError(e, { op, path: p }, reason, sabre);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private toInfo(entry: DavEntry, fallbackPath: string): FileInfo {
+    const path = this.pathOfHref(entry.href) ?? fallbackPath;
+    const pr = entry.props;
+    const perms = typeof pr.permissions === 'string' ? pr.permissions : null;
+    const size = Number(pr.getcontentlength ?? pr.size ?? 0);
+    const modified = new Date(String(pr.getlastmodified ?? ''));
+    const isDirectory = pr.collection === true;
+    return {
+      path,
+      name: path === '/' ? '' : splitPath(path).name,
+      isDirectory,
+      size: Number.isFinite(size) ? size : 0,
+      version: normaliseEtag(typeof pr.getetag === 'string' ? pr.getetag : null) ?? `m${modified.getTime()}-${size}`,
+      lastModified: Number.isNaN(modified.getTime()) ? new Date(0) : modified,
+      upstreamId: typeof pr.fileid === 'string' && pr.fileid !== '' ? pr.fileid : null,
+      permissions:
+        perms === null
+          ? { canWrite: true, canRename: true, canDelete: true }
+          : {
+              canWrite: isDirectory ? /C/.test(perms) : /W/.test(perms),
+              canRename: /N/.test(perms) || /V/.test(perms),
+              canDelete: /D/.test(perms),
+            },
+    };
+  }
+
+  private async propfind(p: string, depth: '0' | '1', signal?: AbortSignal): Promise<FileInfo[]> {
+    const res = await this.request('propfind', p, {
+      method: 'PROPFIND',
+      headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
+      data: PROPFIND_BODY,
+    }, signal);
+    let entries: DavEntry[];
+    try {
+      entries = await parseMultistatus(await res.text());
+    } catch (e) {
+      throw new StorageError('unavailable', 'The drive answered PROPFIND with something that is not WebDAV', { op: 'propfind', path: p }, { cause: e });
+    }
+    return entries.map((e) => this.toInfo(e, p));
+  }
+
+  /** @inheritdoc */
+  async stat(p: string): Promise<FileInfo> {
+    const [first] = await this.propfind(p, '0');
+    if (!first) throw new StorageError('not_found', 'Not found on the drive', { op: 'stat', path: p });
+    return { ...first, path: p, name: p === '/' ? '' : splitPath(p).name };
+  }
+
+  /** @inheritdoc */
+  async list(folder: string): Promise<FileInfo[]> {
+    const entries = await this.propfind(folder, '1');
+    const self = folder.replace(/\/+$/, '') || '/';
+    return entries.filter((e) => e.path !== self);
+  }
+
+  /** @inheritdoc */
+  async openReadStream(p: string, options: { signal?: AbortSignal } = {}): Promise<{ stream: Readable; size: number | null; version: string | null }> {
+    const res = await this.request('get', p, { method: 'GET' }, options.signal);
+    if (!res.body) throw new StorageError('unavailable', 'The drive sent no body', { op: 'get', path: p });
+    const len = res.headers.get('content-length');
+    const body = res.body as unknown as Readable | ReadableStream<Uint8Array>;
+    const stream = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+    return {
+      stream: this.idleGuard(stream, 'get', p),
+      size: len !== null && /^\d+$/.test(len) ? Number(len) : null,
+      version: normaliseEtag(res.headers.get('etag') ?? res.headers.get('oc-etag')),
+    };
+  }
+
+  /** Destroys a stream that makes no progress for timeoutMs. */
+  private idleGuard(stream: Readable, op: string, p: string): Readable {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => guard.destroy(new StorageError('unavailable', 'The drive stalled', { op, path: p, timeout: true })), this.opts.timeoutMs);
+    };
+    const guard = new Transform({
+      transform(chunk, _enc, cb) {
+        arm();
+        cb(null, chunk);
+      },
+      flush(cb) {
+        clearTimeout(timer);
+        cb();
+      },
+    });
+    guard.on('close', () => clearTimeout(timer));
+    stream.on('error', (e) => guard.destroy(e));
+    guard.on('close', () => {
+      if (!stream.destroyed) stream.destroy();
+    });
+    arm();
+    return stream.pipe(guard);
+  }
+
+  private async putRaw(p: string, body: Readable | null, contentLength: number, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+    const data = body === null ? '' : body;
+    return this.request('put', p, {
+      method: 'PUT',
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        // Content-Length set explicitly: a chunked PUT can store 0 bytes on Nextcloud behind FastCGI (nextcloud/server#7995)
+        'Content-Length': String(contentLength),
+        ...headers,
+      },
+      data,
+    }, signal);
+  }
+
+  private async move(from: string, to: string, overwrite: boolean): Promise<void> {
+    await this.request('move', from, {
+      method: 'MOVE',
+      headers: { Destination: this.urlOf(to), Overwrite: overwrite ? 'T' : 'F' },
+    });
+  }
+
+  private async deleteQuietly(p: string): Promise<void> {
+    try {
+      await this.request('delete', p, { method: 'DELETE' });
+    } catch {
+      // best effort: a leftover temporary upload is hidden from lists and harmless
+    }
+  }
+
+  private tempPathBeside(p: string): string {
+    return joinPath(splitPath(p).folder, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.tmp`);
+  }
+
+  /** Uploads to a temporary name beside `p`; checks the stored size. Returns the temporary path. */
+  private async uploadTemp(p: string, body: Readable, contentLength: number, signal?: AbortSignal): Promise<string> {
+    const tmp = this.tempPathBeside(p);
+    try {
+      await this.putRaw(tmp, body, contentLength, {}, signal);
+      const stored = await this.stat(tmp);
+      if (stored.size !== contentLength) {
+        throw new StorageError('unavailable', 'The drive stored a different size than was sent', { op: 'put', path: p, sent: contentLength, stored: stored.size });
+      }
+      return tmp;
+    } catch (e) {
+      await this.deleteQuietly(tmp);
+      throw e;
+    }
+  }
+
+  /** @inheritdoc */
+  async writeStream(p: string, body: Readable, options: WriteOptions): Promise<FileInfo> {
+    assertSafePath(p);
+    return this.mutex.run(p, async () => {
+      const expected = options.expectedVersion;
+      if (expected !== undefined && expected !== null) {
+        const current = await this.stat(p);
+        if (current.version !== expected) throw new VersionMismatchError(current.version, null);
+      }
+      if (this.flavour !== 'generic') {
+        const headers: Record<string, string> = {};
+        if (typeof expected === 'string') headers['If-Match'] = quoteEtag(expected);
+        try {
+          await this.putRaw(p, body, options.contentLength, headers, options.signal);
+        } catch (e) {
+          if (e instanceof StorageError && e.kind === 'conflict' && typeof expected === 'string') {
+            throw new VersionMismatchError(null, null);
+          }
+          throw e;
+        }
+        return this.stat(p);
+      }
+      const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
+      try {
+        if (typeof expected === 'string') {
+          const current = await this.stat(p);
+          if (current.version !== expected) {
+            let keptAt: string | null = null;
+            if (options.conflictPath) {
+              keptAt = await options.conflictPath();
+              // keptAt is a placeholder createUnique just reserved for us: replace it.
+              await this.move(tmp, keptAt, true);
+            }
+            throw new VersionMismatchError(current.version, keptAt);
+          }
+        }
+        await this.move(tmp, p, true);
+      } catch (e) {
+        await this.deleteQuietly(tmp);
+        throw e;
+      }
+      return this.stat(p);
+    });
+  }
+
+  /** @inheritdoc */
+  async rename(from: string, to: string): Promise<FileInfo> {
+    assertSafePath(to);
+    return this.mutex.run(from, async () => {
+      // Overwrite: F is not honoured by every server: look first.
+      if (await this.exists(to)) throw new StorageError('conflict', 'Target exists', { op: 'move', path: to });
+      await this.move(from, to, false);
+      return this.stat(to);
+    });
+  }
+
+  private async exists(p: string): Promise<boolean> {
+    try {
+      await this.stat(p);
+      return true;
+    } catch (e) {
+      if (e instanceof StorageError && e.kind === 'not_found') return false;
+      throw e;
+    }
+  }
+
+  /** @inheritdoc */
+  async delete(p: string): Promise<void> {
+    await this.mutex.run(p, async () => {
+      await this.request('delete', p, { method: 'DELETE' });
+    });
+  }
+
+  /** @inheritdoc */
+  async createUnique(folder: string, name: string, body: Readable | null, contentLength: number): Promise<FileInfo> {
+    return this.mutex.run(`dir:${folder}`, async () => {
+      const taken = new Set((await this.list(folder)).map((f) => f.name));
+      const [base, ext] = splitExtension(name);
+      const candidate = (n: number): string => (n === 1 ? name : `${base} (${n})${ext}`);
+      let n = 1;
+      while (taken.has(candidate(n))) n++;
+      if (this.flavour !== 'generic') {
+        await this.putRaw(joinPath(folder, candidate(n)), body, contentLength, { 'If-None-Match': '*' });
+        return this.stat(joinPath(folder, candidate(n)));
+      }
+      const target = joinPath(folder, candidate(n));
+      const tmp = body === null ? null : await this.uploadTemp(target, body, contentLength);
+      if (tmp === null) {
+        await this.putRaw(target, null, 0, {});
+      } else {
+        try {
+          await this.move(tmp, target, false);
+        } catch (e) {
+          await this.deleteQuietly(tmp);
+          throw e;
+        }
+      }
+      return this.stat(target);
+    });
+  }
+
+  /** @inheritdoc */
+  async findByUpstreamId(upstreamId: string): Promise<string | null> {
+    const m = /^(.*\/remote\.php\/dav)\/files\/([^/]+)$/.exec(this.base);
+    if (!m || !/^\d+$/.test(upstreamId)) return null;
+    const [, davRoot, user] = m as unknown as [string, string, string];
+    const body = `<?xml version="1.0" encoding="UTF-8"?>
+<d:searchrequest xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">
+  <d:basicsearch>
+    <d:select><d:prop><d:getetag/><oc:fileid/></d:prop></d:select>
+    <d:from><d:scope><d:href>/files/${user}</d:href><d:depth>infinity</d:depth></d:scope></d:from>
+    <d:where><d:eq><d:prop><oc:fileid/></d:prop><d:literal>${upstreamId}</d:literal></d:eq></d:where>
+  </d:basicsearch>
+</d:searchrequest>`;
+    const res = await this.request('search', '/', {
+      method: 'SEARCH',
+      url: `${davRoot}/`,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8' },
+      data: body,
+    });
+    const entries = await parseMultistatus(await res.text()).catch(() => []);
+    for (const e of entries) {
+      if (String(e.props.fileid ?? '') !== upstreamId) continue;
+      const p = this.pathOfHref(e.href);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}
+
+async function safeText(res: Response): Promise<string> {
+  try {
+    return (await res.text()).slice(0, 4096);
+  } catch {
+    return '';
+  }
+}
