@@ -1,0 +1,52 @@
+import { loadConfig, resolveDataDir, ConfigError } from './config/loadConfig.js';
+import { loadOrCreateSecrets } from './config/generatedSecrets.js';
+import { publicConfig } from './config/publicConfig.js';
+import { createLogger } from './logging/createLogger.js';
+import { startBridge } from './server.js';
+
+/** Entry point of `npm start`: config → logger → bridge → listen; SIGTERM/SIGINT drain and exit. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    const secrets = await loadOrCreateSecrets(resolveDataDir(process.env));
+    config = loadConfig(process.env, secrets);
+  } catch (e) {
+    process.stderr.write(`wopi-bridge: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  const bridge = await startBridge(config, log).catch((e: unknown) => {
+    log.fatal({ err: e }, 'cannot start');
+    process.stderr.write(`wopi-bridge: cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+  log.info({ url: bridge.url, config: publicConfig(config) }, 'listening');
+  const lines = [
+    `wopi-bridge listening on ${bridge.url}`,
+    `  WOPI endpoint:  ${config.publicUrl}/wopi/files/<fileId>`,
+    `  health:         ${bridge.url}/healthz`,
+    bridge.runtime.filesDir !== null
+      ? `  drive:          embedded WebDAV over ${bridge.runtime.filesDir} (at ${bridge.runtime.embedded?.url})`
+      : `  drive:          ${config.storage.url} (${bridge.runtime.flavour})`,
+    `  data folder:    ${config.dataDir}`,
+    `  get a token:    npx wopi-bridge token /Welcome.docx`,
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+  let signalled = false;
+  const shutdown = (signal: string): void => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal }, 'shutting down');
+    bridge.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

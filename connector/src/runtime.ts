@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { access, writeFile } from 'node:fs/promises';
+import type { Config, StorageFlavour } from './config/config.js';
+import type { Logger } from './logging/createLogger.js';
+import type { StateStore } from './state/StateStore.js';
+import { SqliteStateStore } from './state/SqliteStateStore.js';
+import type { StorageAdapter } from './storage/StorageAdapter.js';
+import { WebdavStorage } from './storage/webdav/WebdavStorage.js';
+import { detectFlavour } from './storage/webdav/detectFlavour.js';
+import { startEmbeddedWebdav, type EmbeddedWebdav } from './storage/embedded/startEmbeddedWebdav.js';
+import { writeSampleFiles } from './samples/samples.js';
+import { FileIndex } from './files/FileIndex.js';
+import { LoadedVersions } from './files/LoadedVersions.js';
+import { Locks } from './locks/Locks.js';
+
+/** Everything the server and the CLI share: the drive, the state store and what is built on them. */
+export interface Runtime {
+  storage: StorageAdapter;
+  state: StateStore;
+  files: FileIndex;
+  locks: Locks;
+  versions: LoadedVersions;
+  flavour: StorageFlavour;
+  /** The embedded WebDAV server, when no STORAGE_URL is set. */
+  embedded: EmbeddedWebdav | null;
+  /** The folder the embedded drive serves, when embedded. */
+  filesDir: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the state store and the drive: the configured WebDAV URL, or the embedded in-process WebDAV server over a
+ * local folder (seeded with sample files on first start), reached through the same adapter.
+ * @param config validated configuration
+ * @param log root logger
+ */
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const state = new SqliteStateStore(path.join(config.dataDir, 'state.sqlite'));
+  let embedded: EmbeddedWebdav | null = null;
+  try {
+    let url = config.storage.url;
+    let username = config.storage.username;
+    let password = config.storage.password;
+    let flavour: StorageFlavour;
+    if (url === null) {
+      // Seeded once per data folder (a marker, not the folder's existence: the CLI may create it first).
+      const marker = path.join(config.dataDir, 'samples-written');
+      embedded = await startEmbeddedWebdav(config.embedded.filesDir, config.embedded.password, config.embedded.port);
+      if (!(await exists(marker))) {
+        const written = await writeSampleFiles(config.embedded.filesDir);
+        await writeFile(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+        log.info({ folder: config.embedded.filesDir, files: written }, 'created the embedded drive with sample files');
+      }
+      url = embedded.url;
+      username = embedded.username;
+      password = embedded.password;
+      flavour = 'generic';
+    } else if (config.storage.flavour === 'auto') {
+      const status = await detectFlavour(url, Math.min(config.storage.timeoutMs, 10_000));
+      flavour = status.flavour;
+      log.info({ flavour, product: status.productName, version: status.version }, 'drive detected');
+    } else {
+      flavour = config.storage.flavour;
+    }
+    const storage = new WebdavStorage({ url, username, password, flavour, timeoutMs: config.storage.timeoutMs });
+    const lockTtlMs = config.lockTtlSeconds * 1000;
+    return {
+      storage,
+      state,
+      files: new FileIndex(state, storage),
+      locks: new Locks(state, lockTtlMs),
+      versions: new LoadedVersions(state),
+      flavour,
+      embedded,
+      filesDir: embedded ? config.embedded.filesDir : null,
+      close: async () => {
+        await storage.close();
+        await embedded?.stop();
+        await state.close();
+      },
+    };
+  } catch (e) {
+    await embedded?.stop();
+    await state.close();
+    throw e;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

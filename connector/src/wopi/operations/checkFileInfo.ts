@@ -1,0 +1,48 @@
+import { splitExtension, splitPath } from '../../storage/StorageAdapter.js';
+import { grantOf, type WopiContext, type WopiDeps } from '../wopiContext.js';
+import { toWopiError } from '../storageErrors.js';
+
+/** Longest base name (without extension) RenameFile accepts; most drives allow 255 bytes in total. */
+export const FILE_NAME_MAX_LENGTH = 200;
+
+/**
+ * CheckFileInfo: the file's properties and what the user may do. Every field DS reads (reference §1.6) is set,
+ * none is null; Version and LastModifiedTime are deterministic strings for an unchanged file (DS compares them
+ * as strings to decide whether its cache is still valid).
+ */
+export async function checkFileInfo(ctx: WopiContext, deps: WopiDeps): Promise<void> {
+  const grant = grantOf(ctx);
+  const info = await deps.files.resolve(grant.fileId).catch((e) => {
+    throw toWopiError(e);
+  });
+  const canWrite = grant.canWrite && info.permissions.canWrite;
+  const [, ext] = splitExtension(info.name);
+  const folder = splitPath(info.path).folder;
+  ctx.set('Content-Type', 'application/json; charset=utf-8');
+  ctx.body = {
+    BaseFileName: info.name,
+    FileExtension: ext,
+    OwnerId: deps.config.storage.username ?? 'drive',
+    UserId: grant.userId,
+    UserFriendlyName: grant.userName,
+    IsAnonymousUser: false,
+    Size: info.size,
+    Version: info.version,
+    LastModifiedTime: info.lastModified.toISOString(),
+    UserCanWrite: canWrite,
+    ReadOnly: !canWrite,
+    UserCanNotWriteRelative: true,
+    UserCanRename: false,
+    SupportsRename: false,
+    SupportsDeleteFile: false,
+    SupportsLocks: true,
+    SupportsGetLock: true,
+    SupportsExtendedLockLength: true,
+    SupportsUpdate: true,
+    SupportsUserInfo: false,
+    FileNameMaxLength: FILE_NAME_MAX_LENGTH,
+    PostMessageOrigin: deps.config.postMessageOrigin,
+    BreadcrumbBrandName: 'wopi-bridge',
+    BreadcrumbFolderName: folder === '/' ? '/' : splitPath(folder).name,
+  };
+}

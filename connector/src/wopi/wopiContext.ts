@@ -1,0 +1,36 @@
+import type { ParameterizedContext } from 'koa';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/createLogger.js';
+import type { StorageAdapter } from '../storage/StorageAdapter.js';
+import type { FileIndex } from '../files/FileIndex.js';
+import type { LoadedVersions } from '../files/LoadedVersions.js';
+import type { Locks } from '../locks/Locks.js';
+import type { AccessGrant } from '../tokens/accessToken.js';
+
+/** What WOPI operations need; built once by createApp's caller. */
+export interface WopiDeps {
+  config: Config;
+  storage: StorageAdapter;
+  files: FileIndex;
+  locks: Locks;
+  versions: LoadedVersions;
+}
+
+export interface WopiState {
+  reqId: string;
+  log: Logger;
+  op?: string;
+  fileId?: string;
+  grant?: AccessGrant;
+  bytes?: number;
+  result?: string;
+}
+
+export type WopiContext = ParameterizedContext<WopiState> & { params: Record<string, string> };
+
+/** The grant set by authenticate (always present on /wopi routes). */
+export function grantOf(ctx: WopiContext): AccessGrant {
+  const g = ctx.state.grant;
+  if (!g) throw new Error('authenticate did not run');
+  return g;
+}

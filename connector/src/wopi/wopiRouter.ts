@@ -1,0 +1,51 @@
+import { Router } from '@koa/router';
+import type { Next } from 'koa';
+import { NotImplementedError, BadRequestError } from '../errors/errors.js';
+import { H, readHeader } from './wopiHeaders.js';
+import { authenticate } from './authenticate.js';
+import type { WopiContext, WopiDeps, WopiState } from './wopiContext.js';
+import { checkFileInfo } from './operations/checkFileInfo.js';
+import { getFile } from './operations/getFile.js';
+import { putFile } from './operations/putFile.js';
+import { getLock, lock, refreshLock, unlock } from './operations/lock.js';
+
+type Operation = (ctx: WopiContext, deps: WopiDeps) => Promise<void>;
+
+/** X-WOPI-Override values of POST /wopi/files/:id and their operations; anything else is 501. */
+const OVERRIDES: Record<string, [string, Operation]> = {
+  LOCK: ['Lock', lock],
+  REFRESH_LOCK: ['RefreshLock', refreshLock],
+  UNLOCK: ['Unlock', unlock],
+  GET_LOCK: ['GetLock', getLock],
+};
+
+/**
+ * The WOPI routes (MS-WOPI files endpoint). Thin: authenticate, name the operation, call it.
+ * @param deps what operations need
+ */
+export function wopiRouter(deps: WopiDeps): Router<WopiState> {
+  const router = new Router<WopiState>({ prefix: '/wopi' });
+  const named =
+    (op: string, fn: Operation) =>
+    async (ctx: WopiContext, _next: Next): Promise<void> => {
+      ctx.state.op = op;
+      await fn(ctx, deps);
+    };
+  const auth = authenticate(deps.config.tokens.secret);
+
+  router.get('/files/:id', auth, named('CheckFileInfo', checkFileInfo));
+  router.get('/files/:id/contents', auth, named('GetFile', getFile));
+  router.post('/files/:id/contents', auth, named('PutFile', putFile));
+  router.post('/files/:id', auth, async (ctx: WopiContext) => {
+    const override = readHeader(ctx.headers, H.override);
+    if (override === undefined || override === '') throw new BadRequestError('Missing X-WOPI-Override', 'missing_override');
+    const entry = OVERRIDES[override.toUpperCase()];
+    if (!entry) {
+      ctx.state.op = 'Unknown';
+      throw new NotImplementedError("this X-WOPI-Override");
+    }
+    ctx.state.op = entry[0];
+    await entry[1](ctx, deps);
+  });
+  return router;
+}
