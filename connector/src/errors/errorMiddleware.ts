@@ -22,6 +22,12 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     ctx.state.error = e;
     for (const name of Object.keys(ctx.response.headers)) if (name.toLowerCase() !== 'x-request-id') ctx.remove(name);
     if (isWopiError(e)) for (const [k, v] of Object.entries(e.headers)) ctx.set(k, toHeaderValue(v));
+    if (!ctx.req.complete) {
+      // The body was not (fully) read: Node would keep the connection waiting for it. Discard what still comes and
+      // close the connection once the answer is sent.
+      ctx.set('Connection', 'close');
+      ctx.req.resume();
+    }
     ctx.status = status;
     ctx.type = 'text/plain; charset=utf-8';
     ctx.body = status >= 500 ? `Internal error (reqId ${reqId})\n` : `${isWopiError(e) ? e.publicMessage : 'Error'}\n`;

@@ -49,7 +49,18 @@ export function requestLogger(root: Logger) {
       else if (status >= 400 && ![401, 404, 409].includes(status)) log.warn(fields, 'request');
       else log.info(fields, 'request');
     };
-    ctx.res.once('close', done);
-    await next();
+    // One line when both the handler has finished and the response is closed (a streamed body ends later than the
+    // handler; an aborted request closes before it).
+    let pending = 2;
+    const settle = (): void => {
+      if (--pending === 0) done();
+    };
+    if (ctx.res.closed) pending--;
+    else ctx.res.once('close', settle);
+    try {
+      await next();
+    } finally {
+      settle();
+    }
   };
 }

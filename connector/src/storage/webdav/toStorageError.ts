@@ -29,8 +29,9 @@ export function toStorageError(e: unknown, context: Record<string, unknown>, rea
     if (status === 401) return new StorageError('unavailable', 'The drive rejected the bridge\'s credentials', { ...detail, auth: true }, { cause: e });
     return new StorageError('unavailable', `The drive answered ${status}`, detail, { cause: e });
   }
-  if (reason === 'client_gone') return new StorageError('aborted', 'Client went away', detail, { cause: e });
-  if (reason === 'timeout') return new StorageError('unavailable', 'The drive did not answer in time', { ...detail, timeout: true }, { cause: e });
+  const isAbort = err.name === 'AbortError' || err.type === 'aborted';
+  if (reason === 'client_gone' && isAbort) return new StorageError('aborted', 'Client went away', detail, { cause: e });
+  if (reason === 'timeout' && isAbort) return new StorageError('unavailable', 'The drive did not answer in time', { ...detail, timeout: true }, { cause: e });
   detail.network = err.code ?? err.type ?? err.name ?? 'error';
   return new StorageError('unavailable', 'The drive cannot be reached', detail, { cause: e });
 }

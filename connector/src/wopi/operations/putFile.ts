@@ -91,7 +91,16 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
       spool = await spoolBody(ctx.req, tmpDir(deps), limit, declared);
     }
     const length = spool?.size ?? (declared as number);
-    const body = (): Readable => spool?.open() ?? ctx.req.pipe(byteLimiter(limit, declared));
+    const body = (): Readable => {
+      if (spool) return spool.open();
+      // A client that disconnects must fail the upload (pipe alone would leave it waiting); but a failed upload must
+      // not destroy the client's socket (as pipeline would), or the 500 could not be sent.
+      const limited = byteLimiter(limit, declared);
+      ctx.req.once('aborted', () => limited.destroy(new Error('client disconnected')));
+      ctx.req.once('error', (e) => limited.destroy(e));
+      ctx.req.pipe(limited);
+      return limited;
+    };
 
     if (changedOutside) {
       const name = await keepAsConflictCopy(body(), length);
@@ -102,9 +111,11 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
     }
 
     const abort = new AbortController();
-    ctx.req.once('close', () => {
+    const onClose = (): void => {
       if (!ctx.req.complete) abort.abort();
-    });
+    };
+    if (ctx.req.destroyed) onClose();
+    else ctx.req.once('close', onClose);
     let written: FileInfo | undefined;
     for (let attempt = 0; written === undefined; attempt++) {
       try {
