@@ -64,3 +64,17 @@ export function readMaxExpectedSize(headers: IncomingHttpHeaders): number {
 export function toHeaderValue(v: string): string {
   return v.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e\x80-\xff]/g, '?');
 }
+
+/** Headers whose repetition makes a request ambiguous (Node joins repeated values with ", "). */
+const SINGLE_VALUED = [H.override, H.lock, H.oldLock, H.maxExpectedSize, H.loolTimestamp, 'x-wopi-suggestedtarget', 'x-wopi-relativetarget', 'x-wopi-requestedname'];
+
+/**
+ * Refuses a request that repeats a WOPI header: "X-WOPI-Lock: a" twice reaches handlers as "a, a".
+ * @param distinct the request's headersDistinct
+ * @throws BadRequestError naming the header
+ */
+export function assertSingleValued(distinct: Record<string, string[] | undefined>): void {
+  for (const name of SINGLE_VALUED) {
+    if ((distinct[name]?.length ?? 0) > 1) throw new BadRequestError(`Header ${name} sent more than once`, 'bad_header');
+  }
+}

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import type { Next } from 'koa';
 import { NotImplementedError, BadRequestError } from '../errors/errors.js';
-import { H, readHeader } from './wopiHeaders.js';
+import { H, assertSingleValued, readHeader } from './wopiHeaders.js';
 import { authenticate } from './authenticate.js';
 import type { WopiContext, WopiDeps, WopiState } from './wopiContext.js';
 import { checkFileInfo } from './operations/checkFileInfo.js';
@@ -32,6 +32,10 @@ export function wopiRouter(deps: WopiDeps): Router<WopiState> {
       await fn(ctx, deps);
     };
   const auth = authenticate(deps.config.tokens.secret);
+  router.use(async (ctx, next) => {
+    assertSingleValued(ctx.req.headersDistinct);
+    await next();
+  });
 
   router.get('/files/:id', auth, named('CheckFileInfo', checkFileInfo));
   router.get('/files/:id/contents', auth, named('GetFile', getFile));
