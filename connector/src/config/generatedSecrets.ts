@@ -12,8 +12,8 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<GeneratedSec
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'secrets.json');
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<GeneratedSecrets>;
-    if (typeof parsed.tokenSecret === 'string' && typeof parsed.embeddedPassword === 'string') {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<GeneratedSecrets> | null;
+    if (parsed !== null && typeof parsed === 'object' && typeof parsed.tokenSecret === 'string' && typeof parsed.embeddedPassword === 'string') {
       await chmod(file, 0o600);
       return { tokenSecret: parsed.tokenSecret, embeddedPassword: parsed.embeddedPassword };
     }

@@ -82,7 +82,7 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
       if (u.username || u.password) {
         problems.push(`${name} must not contain credentials; use STORAGE_USER and STORAGE_PASSWORD`);
       }
-      if (u.search || u.hash) problems.push(`${name} must not contain a query string or fragment`);
+      if (u.search || u.hash || /[?#]/.test(raw)) problems.push(`${name} must not contain a query string or fragment`);
       return u.href.replace(/\/+$/, '');
     } catch {
       problems.push(`${name} must be an http:// or https:// URL, e.g. https://cloud.example.com/remote.php/dav/files/alice`);
@@ -90,7 +90,25 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
     }
   };
 
-  const host = str('HOST') ?? '127.0.0.1';
+  const origin = (name: string): string | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === raw.replace(/\/$/, '')) return u.origin;
+    } catch {
+      // reported below
+    }
+    problems.push(`${name} must be an origin (scheme, host and optional port), e.g. https://office.example.com`);
+    return undefined;
+  };
+
+  let host = str('HOST') ?? '127.0.0.1';
+  // An IPv4/IPv6 address or a host name; anything else would end up in URLs.
+  if (!/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|[0-9A-Fa-f:.]+)$/.test(host) || host.length > 253) {
+    problems.push('HOST must be an IP address or host name, e.g. 127.0.0.1, 0.0.0.0 or ::');
+    host = '127.0.0.1';
+  }
   const port = int('PORT', 8080, 0, 65535);
   const dataDir = resolveDataDir(env, cwd);
   const publicUrl = url('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -134,7 +152,7 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
     tokens: { secret: tokenSecret, ttlSeconds: int('TOKEN_TTL_SECONDS', 36_000, 60, 7 * 24 * 3600) },
     lockTtlSeconds: int('LOCK_TTL_SECONDS', 1800, 1, 24 * 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
-    postMessageOrigin: str('POST_MESSAGE_ORIGIN') ?? new URL(publicUrl).origin,
+    postMessageOrigin: origin('POST_MESSAGE_ORIGIN') ?? new URL(publicUrl).origin,
     logLevel: levelRaw as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

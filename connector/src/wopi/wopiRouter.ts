@@ -25,31 +25,37 @@ const OVERRIDES: Record<string, [string, Operation]> = {
  */
 export function wopiRouter(deps: WopiDeps): Router<WopiState> {
   const router = new Router<WopiState>({ prefix: '/wopi' });
-  const named =
-    (op: string, fn: Operation) =>
-    async (ctx: WopiContext, _next: Next): Promise<void> => {
-      ctx.state.op = op;
-      await fn(ctx, deps);
-    };
+  // The operation is named before authenticating, so a refused request's access line still says what it was.
+  const named = (op: string) => async (ctx: WopiContext, next: Next): Promise<void> => {
+    ctx.state.op = op;
+    await next();
+  };
+  const run = (fn: Operation) => (ctx: WopiContext) => fn(ctx, deps);
   const auth = authenticate(deps.config.tokens.secret);
   router.use(async (ctx, next) => {
     assertSingleValued(ctx.req.headersDistinct);
     await next();
   });
 
-  router.get('/files/:id', auth, named('CheckFileInfo', checkFileInfo));
-  router.get('/files/:id/contents', auth, named('GetFile', getFile));
-  router.post('/files/:id/contents', auth, named('PutFile', putFile));
-  router.post('/files/:id', auth, async (ctx: WopiContext) => {
-    const override = readHeader(ctx.headers, H.override);
-    if (override === undefined || override === '') throw new BadRequestError('Missing X-WOPI-Override', 'missing_override');
-    const entry = OVERRIDES[override.toUpperCase()];
-    if (!entry) {
-      ctx.state.op = 'Unknown';
-      throw new NotImplementedError("this X-WOPI-Override");
-    }
-    ctx.state.op = entry[0];
-    await entry[1](ctx, deps);
-  });
+  router.get('/files/:id', named('CheckFileInfo'), auth, run(checkFileInfo));
+  router.get('/files/:id/contents', named('GetFile'), auth, run(getFile));
+  router.post('/files/:id/contents', named('PutFile'), auth, run(putFile));
+  router.post(
+    '/files/:id',
+    async (ctx: WopiContext, next: Next) => {
+      const override = readHeader(ctx.headers, H.override);
+      if (override === undefined || override === '') throw new BadRequestError('Missing X-WOPI-Override', 'missing_override');
+      const entry = OVERRIDES[override.toUpperCase()];
+      ctx.state.op = entry?.[0] ?? 'Unknown';
+      await next();
+    },
+    auth,
+    async (ctx: WopiContext) => {
+      const entry = OVERRIDES[String(ctx.headers[H.override]).toUpperCase()];
+      if (!entry) throw new NotImplementedError('this X-WOPI-Override');
+      if (entry[0] === 'Lock' && ctx.headers[H.oldLock] !== undefined) ctx.state.op = 'UnlockAndRelock';
+      await entry[1](ctx, deps);
+    },
+  );
   return router;
 }

@@ -11,15 +11,30 @@ import { byteLimiter, spoolBody, type Spool } from '../requestBody.js';
 /** Attempts for a save the drive refuses with 423 (Nextcloud locks a file while a download of it runs). */
 const LOCKED_RETRIES = [500, 1500, 3000];
 
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    out += ch;
+  }
+  return out;
+}
+
 /**
  * The name of a conflict copy, beside the original, that a user recognises:
- * `Report (conflict 2026-11-22 0745 alice).docx`.
+ * `Report (conflict 2026-11-22 0745 alice).docx`. At most 240 UTF-8 bytes (drives allow 255), never splitting a
+ * character, so the copy can always be created.
  */
 export function conflictName(original: string, userName: string, now: Date = new Date()): string {
   const [base, ext] = splitExtension(original);
   const stamp = now.toISOString().replace(/T(\d\d):(\d\d).*$/, ' $1$2');
-  const who = userName.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').slice(0, 40);
-  return `${base.slice(0, 150)} (conflict ${stamp} ${who})${ext}`;
+  const who = truncateUtf8(userName.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_'), 40);
+  const suffix = ` (conflict ${stamp} ${who})${truncateUtf8(ext, 20)}`;
+  return `${truncateUtf8(base, 240 - Buffer.byteLength(suffix))}${suffix}`;
 }
 
 function declaredLength(ctx: WopiContext): number | null {
@@ -96,6 +111,8 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
       // A client that disconnects must fail the upload (pipe alone would leave it waiting); but a failed upload must
       // not destroy the client's socket (as pipeline would), or the 500 could not be sent.
       const limited = byteLimiter(limit, declared);
+      // The upload's own failure reports the error; this listener only keeps a late one from crashing the process.
+      limited.on('error', () => undefined);
       ctx.req.once('aborted', () => limited.destroy(new Error('client disconnected')));
       ctx.req.once('error', (e) => limited.destroy(e));
       ctx.req.pipe(limited);
