@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fixturesDir } from './sharedDir.js';
 
 /** Where the captures of a real ONLYOFFICE DocService 9.3.1 calling a WOPI host live. */
-export const DS_CAPTURES = path.resolve(process.cwd(), '../shared/fixtures/onlyoffice/wopi-from-docservice');
+export const DS_CAPTURES = fixturesDir('onlyoffice', 'wopi-from-docservice');
 
 /** Headers a replay must not copy: hop-by-hop, set by fetch itself, or proof headers (checked in a later issue). */
 const SKIP = new Set(['host', 'connection', 'content-length', 'accept-encoding', 'x-wopi-proof', 'x-wopi-proofold']);

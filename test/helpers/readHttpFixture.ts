@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fixturesDir } from './sharedDir.js';
 
 /** Folder holding the Nextcloud captures (tests run from the repository root, /work/main). */
-export const NEXTCLOUD_FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/nextcloud');
+export const NEXTCLOUD_FIXTURE_DIR = fixturesDir('nextcloud');
 
 /** An ordered header list, names as written in the capture. */
 export type HeaderList = Array<[name: string, value: string]>;

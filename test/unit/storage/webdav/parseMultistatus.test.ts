@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseMultistatus, type DavEntry } from '../../../../connector/src/storage/webdav/parseMultistatus.js';
+import { fixturesDir } from '../../../helpers/sharedDir.js';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures/nextcloud');
+const FIXTURES = fixturesDir('nextcloud');
 
 /**
  * The response body of a capture: after the blank line (CRLF CRLF) that follows the response status line.

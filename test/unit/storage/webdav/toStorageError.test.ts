@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSabreError, toStorageError } from '../../../../connector/src/storage/webdav/toStorageError.js';
 import { StorageError, VersionMismatchError } from '../../../../connector/src/storage/StorageAdapter.js';
+import { fixturesDir } from '../../../helpers/sharedDir.js';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures/nextcloud');
+const FIXTURES = fixturesDir('nextcloud');
 
 /** The response body of a capture (after the blank line following the response status line). */
 function responseBody(name: string): string {
