@@ -124,15 +124,38 @@ export class WebdavStorage implements StorageAdapter {
     init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
     signal?: AbortSignal,
   ): Promise<Response> {
+    // The timeout is for no progress: re-armed on every chunk of a streamed body, then for the wait for the answer.
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.opts.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => timeout.abort(), this.opts.timeoutMs);
+    };
+    arm();
+    let data = init.data;
+    if (data instanceof Readable) {
+      const source = data;
+      const progress = new Transform({
+        transform(chunk, _enc, cb) {
+          arm();
+          cb(null, chunk);
+        },
+        flush(cb) {
+          arm();
+          cb();
+        },
+      });
+      source.on('error', (e) => progress.destroy(e));
+      progress.on('error', () => undefined);
+      data = source.pipe(progress);
+    }
     const signals = signal ? [timeout.signal, signal] : [timeout.signal];
     try {
       return (await this.client.customRequest(p, {
         url: init.url ?? this.urlOf(p),
         method: init.method,
         headers: init.headers ?? {},
-        ...(init.data !== undefined ? { data: init.data as string } : {}),
+        ...(data !== undefined ? { data: data as string } : {}),
         signal: AbortSignal.any(signals),
       })) as unknown as Response;
     } catch (e) {
@@ -198,7 +221,7 @@ export class WebdavStorage implements StorageAdapter {
   async list(folder: string): Promise<FileInfo[]> {
     const entries = await this.propfind(folder, '1');
     const self = folder.replace(/\/+$/, '') || '/';
-    return entries.filter((e) => e.path !== self);
+    return entries.filter((e) => e.path !== self && !e.name.startsWith(TEMP_PREFIX));
   }
 
   /** @inheritdoc */
@@ -266,7 +289,27 @@ export class WebdavStorage implements StorageAdapter {
     try {
       await this.request('delete', p, { method: 'DELETE' });
     } catch {
-      // best effort: a leftover temporary upload is hidden from lists and harmless
+      // best effort
+    }
+  }
+
+  /**
+   * Removes a temporary upload after a failure. A server may still be handling the broken PUT when the DELETE
+   * arrives and create or keep the file afterwards (webdav-server does), so the removal is confirmed: the file must
+   * be absent twice in a row, with growing pauses, for about two seconds at most.
+   */
+  private async removeTemp(tmp: string): Promise<void> {
+    let absentInARow = 0;
+    for (let round = 0; round < 8 && absentInARow < 2; round++) {
+      if (round > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** Math.min(round, 5)));
+      try {
+        await this.stat(tmp);
+        absentInARow = 0;
+        await this.deleteQuietly(tmp);
+      } catch (e) {
+        if (e instanceof StorageError && e.kind === 'not_found') absentInARow++;
+        else return; // the drive is down: nothing more to do now; lists hide the name anyway
+      }
     }
   }
 
@@ -285,7 +328,7 @@ export class WebdavStorage implements StorageAdapter {
       }
       return tmp;
     } catch (e) {
-      await this.deleteQuietly(tmp);
+      await this.removeTemp(tmp);
       throw e;
     }
   }
@@ -297,7 +340,21 @@ export class WebdavStorage implements StorageAdapter {
       const expected = options.expectedVersion;
       if (expected !== undefined && expected !== null) {
         const current = await this.stat(p);
-        if (current.version !== expected) throw new VersionMismatchError(current.version, null);
+        if (current.version !== expected) {
+          if (this.flavour === 'generic' && options.conflictPath) {
+            // The body has not been read yet: keep it at the conflict path rather than lose it.
+            const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
+            const keptAt = await options.conflictPath();
+            try {
+              await this.move(tmp, keptAt, true);
+            } catch (e) {
+              await this.removeTemp(tmp);
+              throw e;
+            }
+            throw new VersionMismatchError(current.version, keptAt);
+          }
+          throw new VersionMismatchError(current.version, null);
+        }
       }
       if (this.flavour !== 'generic') {
         const headers: Record<string, string> = {};
@@ -328,7 +385,7 @@ export class WebdavStorage implements StorageAdapter {
         }
         await this.move(tmp, p, true);
       } catch (e) {
-        await this.deleteQuietly(tmp);
+        if (!(e instanceof VersionMismatchError && e.keptAt !== null)) await this.removeTemp(tmp);
         throw e;
       }
       return this.stat(p);
