@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env, secrets);
   } catch (e) {
     process.stderr.write(`wopi-bridge: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
-    process.exit(2);
+    process.exit(1);
   }
   const log = createLogger(config.logLevel);
   const bridge = await startBridge(config, log).catch((e: unknown) => {
@@ -20,18 +20,7 @@ async function main(): Promise<void> {
     process.stderr.write(`wopi-bridge: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   });
-  log.info({ url: bridge.url, config: publicConfig(config) }, 'listening');
-  const lines = [
-    `wopi-bridge listening on ${bridge.url}`,
-    `  WOPI endpoint:  ${config.publicUrl}/wopi/files/<fileId>`,
-    `  health:         ${bridge.url}/healthz`,
-    bridge.runtime.filesDir !== null
-      ? `  drive:          embedded WebDAV over ${bridge.runtime.filesDir} (at ${bridge.runtime.embedded?.url})`
-      : `  drive:          ${config.storage.url} (${bridge.runtime.flavour})`,
-    `  data folder:    ${config.dataDir}`,
-    `  get a token:    npx wopi-bridge token /Welcome.docx`,
-  ];
-  process.stderr.write(lines.join('\n') + '\n');
+  // Handlers first: the banner means ready, and a supervisor may signal right after it.
   let signalled = false;
   const shutdown = (signal: string): void => {
     if (signalled) return;
@@ -47,6 +36,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  log.info({ url: bridge.url, config: publicConfig(config) }, 'listening');
+  const lines = [
+    `wopi-bridge listening on ${bridge.url}`,
+    `  WOPI endpoint:  ${config.publicUrl}/wopi/files/<fileId>`,
+    `  health:         ${bridge.url}/healthz`,
+    bridge.runtime.filesDir !== null
+      ? `  drive:          embedded WebDAV over ${bridge.runtime.filesDir} (at ${bridge.runtime.embedded?.url})`
+      : `  drive:          ${config.storage.url} (${bridge.runtime.flavour})`,
+    `  data folder:    ${config.dataDir}`,
+    `  get a token:    npx wopi-bridge token /Welcome.docx`,
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
 }
 
 void main();
