@@ -15,6 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { liveChildren, trackChild } from './childProcesses.js';
 
 /** Project root: Jest runs with rootDir as the working directory (as `docService.ts` assumes too). */
 export const ROOT = process.cwd();
@@ -32,26 +33,11 @@ const RUN_TIMEOUT_MS = 30_000;
 
 type Env = Record<string, string | undefined>;
 
-/** Children still running, SIGKILLed by cleanupProcesses() or when the test process exits. */
-const liveChildren = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
-let exitHookInstalled = false;
 
+/** Registers a child (SIGKILLed by cleanupProcesses() or when the test process exits). */
 function track(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of liveChildren) {
-        try {
-          c.kill('SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    });
-  }
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
+  trackChild(child);
   // Permanent listener: an unhandled 'error' event (spawn failure, failed kill) would crash the test process.
   child.on('error', () => undefined);
 }
@@ -339,7 +325,7 @@ export async function runBridgeToExit(env: Env, timeoutMs = RUN_TIMEOUT_MS): Pro
 /** SIGKILLs every child still running, waits for them, and removes every temp folder made here. For `afterAll`. */
 export async function cleanupProcesses(): Promise<void> {
   await Promise.all(
-    [...liveChildren].map((child) => {
+    liveChildren().map((child) => {
       const closed = whenClosed(child);
       child.kill('SIGKILL');
       return closed;

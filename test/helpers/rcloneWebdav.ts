@@ -14,6 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { trackChild } from './childProcesses.js';
 
 /** Options for {@link startRcloneWebdav}. */
 export interface RcloneWebdavOptions {
@@ -44,24 +45,6 @@ const PROBE_ATTEMPTS = 50;
 const PROBE_INTERVAL_MS = 50;
 const STOP_GRACE_MS = 5_000;
 const LOG_LIMIT = 16_384;
-
-/** Children still running; killed synchronously if the test process exits without calling stop(). */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 /** Environment for the child: the parent's, minus anything that could configure rclone. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -144,9 +127,7 @@ export async function startRcloneWebdav(opts: RcloneWebdavOptions = {}): Promise
     pass,
   ];
   const child = spawn('rclone', args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  installExitHook();
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
+  trackChild(child);
   // Permanent listener: an unhandled 'error' event (e.g. a failed kill) would crash the test process.
   child.on('error', () => undefined);
 

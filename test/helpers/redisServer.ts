@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { trackChild } from './childProcesses.js';
 
 /** Options for {@link startRedis}. */
 export interface RedisOptions {
@@ -53,24 +54,6 @@ const PING_ATTEMPTS = 200;
 const PING_INTERVAL_MS = 25;
 const STOP_GRACE_MS = 10_000;
 const LOG_LIMIT = 16_384;
-
-/** Children still running; killed synchronously if the test process exits without calling stop(). */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -251,9 +234,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    installExitHook();
-    liveChildren.add(proc);
-    proc.once('exit', () => liveChildren.delete(proc));
+    trackChild(proc);
     // Keep draining output for the server's whole life; keep the tail for error messages.
     const onData = (chunk: Buffer): void => {
       log = (log + chunk.toString('utf8')).slice(-LOG_LIMIT);

@@ -3,21 +3,12 @@ import { MemoryStateStore } from '../../../connector/src/state/MemoryStateStore.
 import { SqliteStateStore } from '../../../connector/src/state/SqliteStateStore.js';
 import type { StateStore } from '../../../connector/src/state/StateStore.js';
 import { LockConflictError, isWopiError } from '../../../connector/src/errors/errors.js';
+import { rejection } from '../../helpers/rejection.js';
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
   return { now: () => t, advance: (ms) => void (t += ms) };
-}
-
-/** Runs `fn` and returns what it rejected with (fails when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function expectConflict(p: Promise<unknown>, currentLock: string, reason: string | RegExp): Promise<LockConflictError> {

@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { byteLimiter, spoolBody } from '../../../connector/src/wopi/requestBody.js';
 import { BadRequestError, PayloadTooLargeError } from '../../../connector/src/errors/errors.js';
+import { rejection } from '../../helpers/rejection.js';
 
 /** A body arriving in the given chunks. */
 const body = (...chunks: Array<string | Buffer>): Readable => Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
@@ -24,15 +25,6 @@ async function throughLimiter(input: Readable, limit: number, declared: number |
     }),
   );
   return { out: Buffer.concat(parts), bytes: limiter.bytes() };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('byteLimiter', () => {

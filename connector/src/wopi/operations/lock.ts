@@ -32,26 +32,25 @@ export async function lock(ctx: WopiContext, deps: WopiDeps): Promise<void> {
   ctx.body = '';
 }
 
-/** RefreshLock: resets the 30-minute expiry of a matching lock; 409 when unlocked or another id. */
-export async function refreshLock(ctx: WopiContext, deps: WopiDeps): Promise<void> {
+/** Applies a lock operation that needs only the lock id (RefreshLock, Unlock); 409 when unlocked or another id. */
+async function applyById(ctx: WopiContext, deps: WopiDeps, kind: 'refresh' | 'unlock'): Promise<void> {
   requireWrite(ctx);
   const grant = grantOf(ctx);
   const id = readLockId(ctx.headers);
   await deps.files.pathOf(grant.fileId);
-  await deps.locks.apply(grant.fileId, { kind: 'refresh', id });
+  await deps.locks.apply(grant.fileId, { kind, id });
   ctx.status = 200;
   ctx.body = '';
 }
 
+/** RefreshLock: resets the 30-minute expiry of a matching lock; 409 when unlocked or another id. */
+export function refreshLock(ctx: WopiContext, deps: WopiDeps): Promise<void> {
+  return applyById(ctx, deps, 'refresh');
+}
+
 /** Unlock: removes a matching lock; 409 when unlocked or another id. */
-export async function unlock(ctx: WopiContext, deps: WopiDeps): Promise<void> {
-  requireWrite(ctx);
-  const grant = grantOf(ctx);
-  const id = readLockId(ctx.headers);
-  await deps.files.pathOf(grant.fileId);
-  await deps.locks.apply(grant.fileId, { kind: 'unlock', id });
-  ctx.status = 200;
-  ctx.body = '';
+export function unlock(ctx: WopiContext, deps: WopiDeps): Promise<void> {
+  return applyById(ctx, deps, 'unlock');
 }
 
 /** GetLock: 200 with the current lock in X-WOPI-Lock, '' when unlocked (MS-WOPI; not 404 as wopiserver does). */
