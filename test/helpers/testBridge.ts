@@ -1,4 +1,5 @@
 import { startRcloneWebdav, type RcloneWebdav } from './rcloneWebdav.js';
+import { freePort } from './processes.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +51,9 @@ export const TEST_SECRETS: GeneratedSecrets = {
  */
 export async function startTestBridge(env: Record<string, string> = {}, dataDir?: string): Promise<TestBridge> {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'wopi-bridge-test-')));
-  const config = loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'debug', ...env }, TEST_SECRETS);
+  // A real port up front, so PUBLIC_URL (and every URL the bridge hands out) names it.
+  const port = env.PORT ?? String(await freePort());
+  const config = loadConfig({ PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env }, TEST_SECRETS);
   const logs = new LogSink();
   const log = createLogger(config.logLevel, logs);
   const bridge = await startBridge(config, log);
@@ -151,3 +154,4 @@ export async function startBridgeOn(target: DriveTarget, env: Record<string, str
     throw e;
   }
 }
+

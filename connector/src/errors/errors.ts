@@ -86,6 +86,20 @@ export class PayloadTooLargeError extends WopiError {
   }
 }
 
+/** 400: a RenameFile / PutRelativeFile name the drive cannot hold; the reason goes to X-WOPI-InvalidFileNameError. */
+export class InvalidFileNameError extends WopiError {
+  constructor(reason: string, extraHeaders: Record<string, string> = {}) {
+    super(400, 'invalid_file_name', reason, { headers: { 'X-WOPI-InvalidFileNameError': reason, ...extraHeaders } });
+  }
+}
+
+/** 409 for a PutRelativeFile target that exists (and may not be overwritten), with a usable alternative name. */
+export class TargetExistsError extends WopiError {
+  constructor(headers: Record<string, string>) {
+    super(409, 'target_exists', 'A file with that name exists', { headers: { 'X-WOPI-Lock': '', ...headers } });
+  }
+}
+
 /** 501: an X-WOPI-Override this host does not implement. */
 export class NotImplementedError extends WopiError {
   constructor(what: string) {

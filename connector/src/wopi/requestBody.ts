@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadRequestError, PayloadTooLargeError } from '../errors/errors.js';
@@ -55,4 +56,30 @@ export async function spoolBody(body: Readable, dir: string, limit: number, decl
     open: () => createReadStream(file),
     dispose: () => rm(file, { force: true }),
   };
+}
+
+/**
+ * The request's Content-Length, or null when it has none (chunked).
+ * @throws BadRequestError when it is not a plain number
+ */
+export function declaredLength(headers: IncomingHttpHeaders): number | null {
+  const raw = headers['content-length'];
+  if (raw === undefined) return null;
+  if (!/^\d{1,16}$/.test(raw)) throw new BadRequestError('Bad Content-Length', 'bad_length');
+  return Number(raw);
+}
+
+/**
+ * The request body streamed through a byteLimiter. A client that disconnects fails the stream (pipe alone would
+ * leave it waiting); a failed upload does not destroy the client's socket (as pipeline would), so an error answer
+ * can still be sent.
+ */
+export function limitedBody(req: IncomingMessage, limit: number, declared: number | null): Readable {
+  const limited = byteLimiter(limit, declared);
+  // The consumer's own failure reports the error; this listener only keeps a late one from crashing the process.
+  limited.on('error', () => undefined);
+  req.once('aborted', () => limited.destroy(new Error('client disconnected')));
+  req.once('error', (e) => limited.destroy(e));
+  req.pipe(limited);
+  return limited;
 }

@@ -6,6 +6,7 @@ import type { FileIndex } from '../files/FileIndex.js';
 import type { LoadedVersions } from '../files/LoadedVersions.js';
 import type { Locks } from '../locks/Locks.js';
 import type { AccessGrant } from '../tokens/accessToken.js';
+import type { StateStore } from '../state/StateStore.js';
 
 /** What WOPI operations need; built once by createApp's caller. */
 export interface WopiDeps {
@@ -14,6 +15,8 @@ export interface WopiDeps {
   files: FileIndex;
   locks: Locks;
   versions: LoadedVersions;
+  /** The raw state store, for small per-user values (PutUserInfo). */
+  state: StateStore;
 }
 
 export interface WopiState {

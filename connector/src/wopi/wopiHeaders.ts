@@ -13,7 +13,19 @@ export const H = {
   coolTimestamp: 'x-cool-wopi-timestamp',
   isExitSave: 'x-lool-wopi-isexitsave',
   isAutosave: 'x-lool-wopi-isautosave',
+  suggestedTarget: 'x-wopi-suggestedtarget',
+  relativeTarget: 'x-wopi-relativetarget',
+  overwriteRelativeTarget: 'x-wopi-overwriterelativetarget',
+  fileConversion: 'x-wopi-fileconversion',
+  requestedName: 'x-wopi-requestedname',
+  invalidFileNameError: 'X-WOPI-InvalidFileNameError',
+  validRelativeTarget: 'X-WOPI-ValidRelativeTarget',
 } as const;
+
+/** A WOPI boolean header ('true'/'false', any case); absent = false. */
+export function readBoolHeader(headers: IncomingHttpHeaders, name: string): boolean {
+  return (readHeader(headers, name) ?? '').trim().toLowerCase() === 'true';
+}
 
 /** Longest lock id the spec allows (SupportsExtendedLockLength). */
 export const MAX_LOCK_LENGTH = 1024;
@@ -66,7 +78,7 @@ export function toHeaderValue(v: string): string {
 }
 
 /** Headers whose repetition makes a request ambiguous (Node joins repeated values with ", "). */
-const SINGLE_VALUED = [H.override, H.lock, H.oldLock, H.maxExpectedSize, H.loolTimestamp, 'x-wopi-suggestedtarget', 'x-wopi-relativetarget', 'x-wopi-requestedname'];
+const SINGLE_VALUED = [H.override, H.lock, H.oldLock, H.maxExpectedSize, H.loolTimestamp, H.suggestedTarget, H.relativeTarget, H.requestedName, H.overwriteRelativeTarget];
 
 /**
  * Refuses a request that repeats a WOPI header: "X-WOPI-Lock: a" twice reaches handlers as "a, a".

@@ -8,6 +8,10 @@ import { checkFileInfo } from './operations/checkFileInfo.js';
 import { getFile } from './operations/getFile.js';
 import { putFile } from './operations/putFile.js';
 import { getLock, lock, refreshLock, unlock } from './operations/lock.js';
+import { putRelativeFile } from './operations/putRelativeFile.js';
+import { renameFile } from './operations/renameFile.js';
+import { deleteFile } from './operations/deleteFile.js';
+import { putUserInfo } from './operations/putUserInfo.js';
 
 type Operation = (ctx: WopiContext, deps: WopiDeps) => Promise<void>;
 
@@ -17,6 +21,10 @@ const OVERRIDES: Record<string, [string, Operation]> = {
   REFRESH_LOCK: ['RefreshLock', refreshLock],
   UNLOCK: ['Unlock', unlock],
   GET_LOCK: ['GetLock', getLock],
+  PUT_RELATIVE: ['PutRelativeFile', putRelativeFile],
+  RENAME_FILE: ['RenameFile', renameFile],
+  DELETE: ['DeleteFile', deleteFile],
+  PUT_USER_INFO: ['PutUserInfo', putUserInfo],
 };
 
 /**

@@ -1,6 +1,7 @@
 import { splitExtension, splitPath } from '../../storage/StorageAdapter.js';
 import { grantOf, type WopiContext, type WopiDeps } from '../wopiContext.js';
 import { toWopiError } from '../storageErrors.js';
+import { USER_INFO_NS } from './putUserInfo.js';
 
 /** Longest base name (without extension) RenameFile accepts; most drives allow 255 bytes in total. */
 export const FILE_NAME_MAX_LENGTH = 200;
@@ -18,6 +19,7 @@ export async function checkFileInfo(ctx: WopiContext, deps: WopiDeps): Promise<v
   const canWrite = grant.canWrite && info.permissions.canWrite;
   const [, ext] = splitExtension(info.name);
   const folder = splitPath(info.path).folder;
+  const userInfo = await deps.state.get(USER_INFO_NS, grant.userId);
   ctx.set('Content-Type', 'application/json; charset=utf-8');
   ctx.body = {
     BaseFileName: info.name,
@@ -31,15 +33,16 @@ export async function checkFileInfo(ctx: WopiContext, deps: WopiDeps): Promise<v
     LastModifiedTime: info.lastModified.toISOString(),
     UserCanWrite: canWrite,
     ReadOnly: !canWrite,
-    UserCanNotWriteRelative: true,
-    UserCanRename: false,
-    SupportsRename: false,
-    SupportsDeleteFile: false,
+    UserCanNotWriteRelative: !grant.canWrite,
+    UserCanRename: canWrite && info.permissions.canRename,
+    SupportsRename: true,
+    SupportsDeleteFile: true,
     SupportsLocks: true,
     SupportsGetLock: true,
     SupportsExtendedLockLength: true,
     SupportsUpdate: true,
-    SupportsUserInfo: false,
+    SupportsUserInfo: true,
+    ...(userInfo !== null ? { UserInfo: userInfo } : {}),
     FileNameMaxLength: FILE_NAME_MAX_LENGTH,
     PostMessageOrigin: deps.config.postMessageOrigin,
     BreadcrumbBrandName: 'wopi-bridge',

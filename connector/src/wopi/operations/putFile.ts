@@ -6,23 +6,11 @@ import { StorageError, VersionMismatchError, splitExtension, splitPath, type Fil
 import { H, readHeader, readOptionalLockId } from '../wopiHeaders.js';
 import { grantOf, type WopiContext, type WopiDeps } from '../wopiContext.js';
 import { toWopiError } from '../storageErrors.js';
-import { byteLimiter, spoolBody, type Spool } from '../requestBody.js';
+import { truncateUtf8 } from '../fileNames.js';
+import { declaredLength, limitedBody, spoolBody, type Spool } from '../requestBody.js';
 
 /** Attempts for a save the drive refuses with 423 (Nextcloud locks a file while a download of it runs). */
 const LOCKED_RETRIES = [500, 1500, 3000];
-
-/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  let bytes = 0;
-  let out = '';
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch);
-    if (bytes + n > maxBytes) break;
-    bytes += n;
-    out += ch;
-  }
-  return out;
-}
 
 /**
  * The name of a conflict copy, beside the original, that a user recognises:
@@ -35,13 +23,6 @@ export function conflictName(original: string, userName: string, now: Date = new
   const who = truncateUtf8(userName.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_'), 40);
   const suffix = ` (conflict ${stamp} ${who})${truncateUtf8(ext, 20)}`;
   return `${truncateUtf8(base, 240 - Buffer.byteLength(suffix))}${suffix}`;
-}
-
-function declaredLength(ctx: WopiContext): number | null {
-  const raw = readHeader(ctx.headers, 'content-length');
-  if (raw === undefined) return null;
-  if (!/^\d{1,16}$/.test(raw)) throw new BadRequestError('Bad Content-Length', 'bad_length');
-  return Number(raw);
 }
 
 /** Whether the editor's last known LastModifiedTime (X-LOOL-WOPI-Timestamp) says the file changed since. */
@@ -63,7 +44,7 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
   const override = readHeader(ctx.headers, H.override);
   if (override !== undefined && override.toUpperCase() !== 'PUT') throw new BadRequestError('X-WOPI-Override must be PUT', 'bad_override');
   const requestLock = readOptionalLockId(ctx.headers);
-  const declared = declaredLength(ctx);
+  const declared = declaredLength(ctx.headers);
   const limit = deps.config.maxUploadBytes;
   if (declared !== null && declared > limit) throw new PayloadTooLargeError(limit);
 
@@ -107,16 +88,7 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
     }
     const length = spool?.size ?? (declared as number);
     const body = (): Readable => {
-      if (spool) return spool.open();
-      // A client that disconnects must fail the upload (pipe alone would leave it waiting); but a failed upload must
-      // not destroy the client's socket (as pipeline would), or the 500 could not be sent.
-      const limited = byteLimiter(limit, declared);
-      // The upload's own failure reports the error; this listener only keeps a late one from crashing the process.
-      limited.on('error', () => undefined);
-      ctx.req.once('aborted', () => limited.destroy(new Error('client disconnected')));
-      ctx.req.once('error', (e) => limited.destroy(e));
-      ctx.req.pipe(limited);
-      return limited;
+      return spool ? spool.open() : limitedBody(ctx.req, limit, declared);
     };
 
     if (changedOutside) {
