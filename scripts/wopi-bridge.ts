@@ -49,7 +49,7 @@ async function token(args: string[]): Promise<number> {
   const config = loadConfig(process.env, await loadOrCreateSecrets(resolveDataDir(process.env)));
   // Diagnostics go to stderr; stdout carries only the result.
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
-  const runtime = await createRuntime(config, log);
+  const runtime = await createRuntime(config, log, { discovery: false });
   try {
     let info;
     try {

@@ -12,6 +12,8 @@ import { writeSampleFiles } from './samples/samples.js';
 import { FileIndex } from './files/FileIndex.js';
 import { LoadedVersions } from './files/LoadedVersions.js';
 import { Locks } from './locks/Locks.js';
+import { DiscoveryClient } from './discovery/DiscoveryClient.js';
+import type { ProofCounters } from './wopi/proofCheck.js';
 
 /** Everything the server and the CLI share: the drive, the state store and what is built on them. */
 export interface Runtime {
@@ -25,6 +27,9 @@ export interface Runtime {
   embedded: EmbeddedWebdav | null;
   /** The folder the embedded drive serves, when embedded. */
   filesDir: string | null;
+  /** DS discovery, when DOCS_URL is set. */
+  discovery: DiscoveryClient | null;
+  proofCounters: ProofCounters;
   close(): Promise<void>;
 }
 
@@ -33,8 +38,9 @@ export interface Runtime {
  * local folder (seeded with sample files on first start), reached through the same adapter.
  * @param config validated configuration
  * @param log root logger
+ * @param options.discovery fetch DS discovery (the server does; one-shot CLI commands pass false)
  */
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+export async function createRuntime(config: Config, log: Logger, options: { discovery?: boolean } = {}): Promise<Runtime> {
   const state = new SqliteStateStore(path.join(config.dataDir, 'state.sqlite'));
   let embedded: EmbeddedWebdav | null = null;
   try {
@@ -64,6 +70,17 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     }
     const storage = new WebdavStorage({ url, username, password, flavour, timeoutMs: config.storage.timeoutMs });
     const lockTtlMs = config.lockTtlSeconds * 1000;
+    const discovery =
+      config.docs.internalUrl === null || options.discovery === false
+        ? null
+        : new DiscoveryClient({ internalUrl: config.docs.internalUrl, refreshMs: config.docs.discoveryRefreshSeconds * 1000, timeoutMs: config.docs.timeoutMs, log });
+    if (discovery) {
+      discovery.start();
+      // Not awaited: DS may be down at start; WOPI works on (proof mode auto) and checks report it.
+      discovery.refresh().catch((e: unknown) => log.warn({ err: e, url: discovery.url }, 'discovery not loaded'));
+    } else if (config.docs.proofMode !== 'off') {
+      log.warn('no DOCS_URL: WOPI requests cannot be proven to come from DocumentServer');
+    }
     return {
       storage,
       state,
@@ -73,7 +90,10 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       flavour,
       embedded,
       filesDir: embedded ? config.embedded.filesDir : null,
+      discovery,
+      proofCounters: {},
       close: async () => {
+        discovery?.stop();
         await storage.close();
         await embedded?.stop();
         await state.close();

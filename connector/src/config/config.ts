@@ -1,6 +1,9 @@
 /** Storage flavours: Nextcloud and ownCloud honour If-Match and write atomically; generic WebDAV may not. */
 export type StorageFlavour = 'nextcloud' | 'owncloud' | 'generic';
 
+/** WOPI proof-key checking: enforce (reject unsigned or bad), auto (enforce when DS publishes keys), off. */
+export type ProofMode = 'enforce' | 'auto' | 'off';
+
 /** The bridge's configuration, validated once at start (see loadConfig). Never reloaded while running. */
 export interface Config {
   /** Interface to listen on; 127.0.0.1 unless HOST says otherwise. */
@@ -35,6 +38,18 @@ export interface Config {
     /** Access token lifetime (TOKEN_TTL_SECONDS, default 10 h as Microsoft recommends). */
     readonly ttlSeconds: number;
   };
+  readonly docs: {
+    /** DocumentServer address as the bridge reaches it (DOCS_INTERNAL_URL, else DOCS_URL); null = no DS configured. */
+    readonly internalUrl: string | null;
+    /** How often discovery (actions, proof keys) is fetched again (DISCOVERY_REFRESH_SECONDS, default 12 h). */
+    readonly discoveryRefreshSeconds: number;
+    /** WOPI_PROOF_MODE (default auto). */
+    readonly proofMode: ProofMode;
+    /** Timeout of one request to DS (DOCS_TIMEOUT_MS). */
+    readonly timeoutMs: number;
+  };
+  /** Redis for shared state between several bridge instances (REDIS_URL); null = the embedded on-disk store. */
+  readonly redisUrl: string | null;
   /** WOPI lock expiry (LOCK_TTL_SECONDS, default 1800 = the spec's 30 minutes). */
   readonly lockTtlSeconds: number;
   /** Largest PutFile body accepted (MAX_UPLOAD_BYTES); larger answers 413. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config, StorageFlavour } from './config.js';
+import type { Config, ProofMode, StorageFlavour } from './config.js';
 
 /** Every problem found in the configuration, each with its fix. Values are never included. */
 export class ConfigError extends Error {
@@ -22,6 +22,7 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FLAVOURS = ['auto', 'nextcloud', 'owncloud', 'generic'] as const;
+const PROOF_MODES = ['enforce', 'auto', 'off'] as const;
 
 /** The data folder, resolved before the rest because generated secrets live there. */
 export function resolveDataDir(env: Env, cwd: string = process.cwd()): string {
@@ -129,6 +130,23 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
 
   const tokenSecret =
     secret('WOPI_TOKEN_SECRET', 32, 'generate one with `openssl rand -hex 32`') ?? generated.tokenSecret;
+  const docsUrl = url('DOCS_INTERNAL_URL') ?? url('DOCS_URL');
+  const proofRaw = (str('WOPI_PROOF_MODE') ?? 'auto').toLowerCase();
+  if (!(PROOF_MODES as readonly string[]).includes(proofRaw)) problems.push(`WOPI_PROOF_MODE must be one of ${PROOF_MODES.join(', ')}`);
+  if (proofRaw === 'enforce' && docsUrl === null) {
+    problems.push('WOPI_PROOF_MODE=enforce needs DOCS_URL (the DocumentServer address) to read the proof keys from its discovery');
+  }
+  const redisRaw = str('REDIS_URL');
+  let redisUrl: string | null = null;
+  if (redisRaw !== undefined) {
+    try {
+      const u = new URL(redisRaw);
+      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
+      redisUrl = redisRaw;
+    } catch {
+      problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0');
+    }
+  }
   const levelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -149,6 +167,13 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
       port: int('EMBEDDED_WEBDAV_PORT', 0, 0, 65535),
       password: generated.embeddedPassword,
     },
+    docs: {
+      internalUrl: docsUrl,
+      discoveryRefreshSeconds: int('DISCOVERY_REFRESH_SECONDS', 12 * 3600, 10, 7 * 24 * 3600),
+      proofMode: proofRaw as ProofMode,
+      timeoutMs: int('DOCS_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    redisUrl,
     tokens: { secret: tokenSecret, ttlSeconds: int('TOKEN_TTL_SECONDS', 36_000, 60, 7 * 24 * 3600) },
     lockTtlSeconds: int('LOCK_TTL_SECONDS', 1800, 1, 24 * 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),

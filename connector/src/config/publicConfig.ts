@@ -18,10 +18,27 @@ export function publicConfig(config: Config): Record<string, unknown> {
       timeoutMs: config.storage.timeoutMs,
     },
     embeddedFilesDir: config.storage.url === null ? config.embedded.filesDir : undefined,
+    docs: {
+      internalUrl: config.docs.internalUrl,
+      proofMode: config.docs.proofMode,
+      discoveryRefreshSeconds: config.docs.discoveryRefreshSeconds,
+    },
+    redis: config.redisUrl === null ? null : redactUrl(config.redisUrl),
     tokenSecret: { configured: true },
     tokenTtlSeconds: config.tokens.ttlSeconds,
     lockTtlSeconds: config.lockTtlSeconds,
     maxUploadBytes: config.maxUploadBytes,
     postMessageOrigin: config.postMessageOrigin,
   };
+}
+
+/** A URL without its password (redis://:secret@host → redis://:***@host). */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
 }

@@ -7,6 +7,8 @@ import type { LoadedVersions } from '../files/LoadedVersions.js';
 import type { Locks } from '../locks/Locks.js';
 import type { AccessGrant } from '../tokens/accessToken.js';
 import type { StateStore } from '../state/StateStore.js';
+import type { DiscoveryClient } from '../discovery/DiscoveryClient.js';
+import type { ProofCounters } from './proofCheck.js';
 
 /** What WOPI operations need; built once by createApp's caller. */
 export interface WopiDeps {
@@ -17,6 +19,10 @@ export interface WopiDeps {
   versions: LoadedVersions;
   /** The raw state store, for small per-user values (PutUserInfo). */
   state: StateStore;
+  /** DS discovery (proof keys); null when no DS is configured. */
+  discovery: DiscoveryClient | null;
+  /** Proof outcomes since start. */
+  proofCounters: ProofCounters;
 }
 
 export interface WopiState {

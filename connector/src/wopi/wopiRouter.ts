@@ -3,6 +3,7 @@ import type { Next } from 'koa';
 import { NotImplementedError, BadRequestError } from '../errors/errors.js';
 import { H, assertSingleValued, readHeader } from './wopiHeaders.js';
 import { authenticate } from './authenticate.js';
+import { proofCheck } from './proofCheck.js';
 import type { WopiContext, WopiDeps, WopiState } from './wopiContext.js';
 import { checkFileInfo } from './operations/checkFileInfo.js';
 import { getFile } from './operations/getFile.js';
@@ -39,15 +40,17 @@ export function wopiRouter(deps: WopiDeps): Router<WopiState> {
     await next();
   };
   const run = (fn: Operation) => (ctx: WopiContext) => fn(ctx, deps);
+  // MS-WOPI order: the proof first, then the token, then the operation.
+  const proof = proofCheck({ mode: deps.config.docs.proofMode, discovery: deps.discovery, publicUrl: deps.config.publicUrl, counters: deps.proofCounters });
   const auth = authenticate(deps.config.tokens.secret);
   router.use(async (ctx, next) => {
     assertSingleValued(ctx.req.headersDistinct);
     await next();
   });
 
-  router.get('/files/:id', named('CheckFileInfo'), auth, run(checkFileInfo));
-  router.get('/files/:id/contents', named('GetFile'), auth, run(getFile));
-  router.post('/files/:id/contents', named('PutFile'), auth, run(putFile));
+  router.get('/files/:id', named('CheckFileInfo'), proof, auth, run(checkFileInfo));
+  router.get('/files/:id/contents', named('GetFile'), proof, auth, run(getFile));
+  router.post('/files/:id/contents', named('PutFile'), proof, auth, run(putFile));
   router.post(
     '/files/:id',
     async (ctx: WopiContext, next: Next) => {
@@ -57,6 +60,7 @@ export function wopiRouter(deps: WopiDeps): Router<WopiState> {
       ctx.state.op = entry?.[0] ?? 'Unknown';
       await next();
     },
+    proof,
     auth,
     async (ctx: WopiContext) => {
       const entry = OVERRIDES[String(ctx.headers[H.override]).toUpperCase()];
