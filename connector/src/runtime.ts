@@ -4,6 +4,7 @@ import type { Config, StorageFlavour } from './config/config.js';
 import type { Logger } from './logging/createLogger.js';
 import type { StateStore } from './state/StateStore.js';
 import { SqliteStateStore } from './state/SqliteStateStore.js';
+import { createRedisStateStore } from './state/RedisStateStore.js';
 import type { StorageAdapter } from './storage/StorageAdapter.js';
 import { WebdavStorage } from './storage/webdav/WebdavStorage.js';
 import { detectFlavour } from './storage/webdav/detectFlavour.js';
@@ -41,7 +42,9 @@ export interface Runtime {
  * @param options.discovery fetch DS discovery (the server does; one-shot CLI commands pass false)
  */
 export async function createRuntime(config: Config, log: Logger, options: { discovery?: boolean } = {}): Promise<Runtime> {
-  const state = new SqliteStateStore(path.join(config.dataDir, 'state.sqlite'));
+  // Redis when several instances share the files; otherwise the on-disk store, so a restart loses no lock.
+  const state: StateStore =
+    config.redisUrl !== null ? await createRedisStateStore(config.redisUrl) : new SqliteStateStore(path.join(config.dataDir, 'state.sqlite'));
   let embedded: EmbeddedWebdav | null = null;
   try {
     let url = config.storage.url;
