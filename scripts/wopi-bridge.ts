@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig, resolveDataDir, ConfigError } from '../connector/src/config/loadConfig.js';
-import { loadOrCreateSecrets } from '../connector/src/config/generatedSecrets.js';
+import { ConfigError } from '../connector/src/config/loadConfig.js';
+import { loadEffectiveConfig } from '../connector/src/config/loadEffectiveConfig.js';
 import { createLogger } from '../connector/src/logging/createLogger.js';
 import { createRuntime } from '../connector/src/runtime.js';
 import { issueAccessToken } from '../connector/src/tokens/accessToken.js';
@@ -46,7 +46,7 @@ async function token(args: string[]): Promise<number> {
   const user = values.user ?? 'admin';
   if (!/^[^\u0000-\u001f]{1,100}$/.test(user)) throw new UsageError('--user must be 1 to 100 printable characters');
 
-  const config = loadConfig(process.env, await loadOrCreateSecrets(resolveDataDir(process.env)));
+  const { config } = await loadEffectiveConfig(process.env);
   // Diagnostics go to stderr; stdout carries only the result.
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
   const runtime = await createRuntime(config, log, { discovery: false });

@@ -1,5 +1,5 @@
-import { loadConfig, resolveDataDir, ConfigError } from './config/loadConfig.js';
-import { loadOrCreateSecrets } from './config/generatedSecrets.js';
+import { ConfigError } from './config/loadConfig.js';
+import { loadEffectiveConfig } from './config/loadEffectiveConfig.js';
 import { publicConfig } from './config/publicConfig.js';
 import { createLogger } from './logging/createLogger.js';
 import { startBridge } from './server.js';
@@ -8,8 +8,7 @@ import { startBridge } from './server.js';
 async function main(): Promise<void> {
   let config;
   try {
-    const secrets = await loadOrCreateSecrets(resolveDataDir(process.env));
-    config = loadConfig(process.env, secrets);
+    ({ config } = await loadEffectiveConfig(process.env));
   } catch (e) {
     process.stderr.write(`wopi-bridge: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
     process.exit(1);

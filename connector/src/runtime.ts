@@ -81,7 +81,7 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
       discovery.start();
       // Not awaited: DS may be down at start; WOPI works on (proof mode auto) and checks report it.
       discovery.refresh().catch((e: unknown) => log.warn({ err: e, url: discovery.url }, 'discovery not loaded'));
-    } else if (config.docs.proofMode !== 'off') {
+    } else if (config.docs.proofMode !== 'off' && options.discovery !== false) {
       log.warn('no DOCS_URL: WOPI requests cannot be proven to come from DocumentServer');
     }
     return {

@@ -23,6 +23,9 @@ export interface Config {
     readonly flavour: 'auto' | StorageFlavour;
     /** Timeout for one WebDAV request without progress (STORAGE_TIMEOUT_MS). */
     readonly timeoutMs: number;
+    /** Admin account of the drive, used only by diagnostics (STORAGE_ADMIN_USER, STORAGE_ADMIN_PASSWORD[_FILE]). */
+    readonly adminUsername: string | null;
+    readonly adminPassword: string | null;
   };
   readonly embedded: {
     /** Folder the embedded WebDAV server serves (EMBEDDED_FILES_DIR, default <dataDir>/files). */
@@ -47,6 +50,18 @@ export interface Config {
     readonly proofMode: ProofMode;
     /** Timeout of one request to DS (DOCS_TIMEOUT_MS). */
     readonly timeoutMs: number;
+    /** DocumentServer address as browsers reach it (DOCS_PUBLIC_URL, default the internal URL). */
+    readonly publicUrl: string | null;
+    /** DS's JWT secret for its own APIs: command service, conversion (DOCS_JWT_SECRET[_FILE]). */
+    readonly jwtSecret: string | null;
+    /** Header DS reads the inbox token from (DOCS_JWT_HEADER, default Authorization; `services.CoAuthoring.token.inbox.header`). */
+    readonly jwtHeader: string;
+    /** Every DS node behind a load balancer, to compare versions, keys and secrets (DOCS_NODE_URLS, comma-separated). */
+    readonly nodeUrls: readonly string[];
+    /** Verify DS's TLS certificate (DOCS_TLS_VERIFY, default true). */
+    readonly tlsVerify: boolean;
+    /** Extra CA certificate (PEM file) for a DS with a self-signed certificate (DOCS_CA_FILE). */
+    readonly caFile: string | null;
   };
   /** Redis for shared state between several bridge instances (REDIS_URL); null = the embedded on-disk store. */
   readonly redisUrl: string | null;

@@ -131,6 +131,24 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
   const tokenSecret =
     secret('WOPI_TOKEN_SECRET', 32, 'generate one with `openssl rand -hex 32`') ?? generated.tokenSecret;
   const docsUrl = url('DOCS_INTERNAL_URL') ?? url('DOCS_URL');
+  const docsPublicUrl = url('DOCS_PUBLIC_URL') ?? url('DOCS_URL') ?? docsUrl;
+  const nodeUrls: string[] = [];
+  for (const [i, raw] of (str('DOCS_NODE_URLS') ?? '').split(',').map((x) => x.trim()).filter(Boolean).entries()) {
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      nodeUrls.push(u.href.replace(/\/+$/, ''));
+    } catch {
+      problems.push(`DOCS_NODE_URLS entry ${i + 1} must be an http:// or https:// URL`);
+    }
+  }
+  const jwtHeader = str('DOCS_JWT_HEADER') ?? 'Authorization';
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(jwtHeader)) problems.push('DOCS_JWT_HEADER must be a header name, e.g. Authorization or AuthorizationJwt');
+  const tlsRaw = (str('DOCS_TLS_VERIFY') ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(tlsRaw)) problems.push('DOCS_TLS_VERIFY must be true or false');
+  const adminUser = str('STORAGE_ADMIN_USER') ?? null;
+  const adminPassword = secret('STORAGE_ADMIN_PASSWORD', 1, 'set the drive admin password (used only by diagnostics)') ?? null;
+  if ((adminUser === null) !== (adminPassword === null)) problems.push('STORAGE_ADMIN_USER and STORAGE_ADMIN_PASSWORD go together: set both, or neither');
   const proofRaw = (str('WOPI_PROOF_MODE') ?? 'auto').toLowerCase();
   if (!(PROOF_MODES as readonly string[]).includes(proofRaw)) problems.push(`WOPI_PROOF_MODE must be one of ${PROOF_MODES.join(', ')}`);
   if (proofRaw === 'enforce' && docsUrl === null) {
@@ -161,6 +179,8 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
       password,
       flavour: flavourRaw as 'auto' | StorageFlavour,
       timeoutMs: int('STORAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      adminUsername: adminUser,
+      adminPassword,
     },
     embedded: {
       filesDir: path.resolve(cwd, str('EMBEDDED_FILES_DIR') ?? path.join(dataDir, 'files')),
@@ -172,6 +192,12 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
       discoveryRefreshSeconds: int('DISCOVERY_REFRESH_SECONDS', 12 * 3600, 10, 7 * 24 * 3600),
       proofMode: proofRaw as ProofMode,
       timeoutMs: int('DOCS_TIMEOUT_MS', 10_000, 100, 600_000),
+      publicUrl: docsPublicUrl,
+      jwtSecret: secret('DOCS_JWT_SECRET', 1, 'set the secret from DS local.json services.CoAuthoring.secret.inbox.string') ?? null,
+      jwtHeader,
+      nodeUrls,
+      tlsVerify: !['false', '0', 'no'].includes(tlsRaw),
+      caFile: str('DOCS_CA_FILE') ?? null,
     },
     redisUrl,
     tokens: { secret: tokenSecret, ttlSeconds: int('TOKEN_TTL_SECONDS', 36_000, 60, 7 * 24 * 3600) },

@@ -50,7 +50,7 @@ describe('loadConfig defaults', () => {
     expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.lockTtlSeconds).toBe(1800);
     expect(c.dataDir).toBe(path.resolve(CWD, 'data'));
-    expect(c.storage).toEqual({ url: null, username: null, password: null, flavour: 'auto', timeoutMs: 30_000 });
+    expect(c.storage).toEqual({ url: null, username: null, password: null, flavour: 'auto', timeoutMs: 30_000, adminUsername: null, adminPassword: null });
     expect(c.embedded).toEqual({ filesDir: path.join(CWD, 'data', 'files'), port: 0, password: GENERATED.embeddedPassword });
     expect(c.tokens).toEqual({ secret: GENERATED.tokenSecret, ttlSeconds: 36_000 });
     expect(c.maxUploadBytes).toBe(4 * 1024 ** 3);

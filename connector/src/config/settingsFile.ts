@@ -1,0 +1,99 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ConfigError } from './loadConfig.js';
+
+/** A setting an admin may keep in the settings file (the admin page and `wopi-bridge config set` write it). */
+export interface SettingKey {
+  key: string;
+  /** Secrets are write-only: shown as set / not set, never echoed. */
+  secret: boolean;
+  description: string;
+}
+
+/** The keys the settings file may hold; the environment variable of the same name wins over the file. */
+export const SETTING_KEYS: readonly SettingKey[] = [
+  { key: 'PUBLIC_URL', secret: false, description: 'the bridge as DocumentServer reaches it' },
+  { key: 'DOCS_URL', secret: false, description: 'DocumentServer address (the bridge uses it; browsers too unless DOCS_PUBLIC_URL is set)' },
+  { key: 'DOCS_INTERNAL_URL', secret: false, description: 'DocumentServer as the bridge reaches it, when different from DOCS_URL' },
+  { key: 'DOCS_PUBLIC_URL', secret: false, description: 'DocumentServer as browsers reach it' },
+  { key: 'DOCS_JWT_SECRET', secret: true, description: "DocumentServer's JWT secret (local.json services.CoAuthoring.secret.inbox.string)" },
+  { key: 'DOCS_JWT_HEADER', secret: false, description: 'header DocumentServer reads tokens from (default Authorization)' },
+  { key: 'DOCS_NODE_URLS', secret: false, description: 'every DocumentServer node of a cluster, comma-separated' },
+  { key: 'DOCS_TLS_VERIFY', secret: false, description: "verify DocumentServer's TLS certificate (true/false)" },
+  { key: 'DOCS_CA_FILE', secret: false, description: 'CA certificate file for a self-signed DocumentServer' },
+  { key: 'WOPI_PROOF_MODE', secret: false, description: 'enforce, auto or off' },
+  { key: 'STORAGE_URL', secret: false, description: "the drive's WebDAV URL" },
+  { key: 'STORAGE_FLAVOUR', secret: false, description: 'auto, nextcloud, owncloud or generic' },
+  { key: 'STORAGE_USER', secret: false, description: 'drive account' },
+  { key: 'STORAGE_PASSWORD', secret: true, description: 'drive password or app password' },
+  { key: 'STORAGE_ADMIN_USER', secret: false, description: 'drive admin account (diagnostics only)' },
+  { key: 'STORAGE_ADMIN_PASSWORD', secret: true, description: 'drive admin password (diagnostics only)' },
+  { key: 'REDIS_URL', secret: true, description: 'Redis for several bridge instances' },
+  { key: 'LOG_LEVEL', secret: false, description: 'fatal, error, warn, info, debug, trace or silent' },
+];
+
+/** The setting of a key, or undefined when the key is not one the settings file may hold. */
+export function settingKey(key: string): SettingKey | undefined {
+  return SETTING_KEYS.find((k) => k.key === key.toUpperCase());
+}
+
+/** Path of the settings file in a data folder. */
+export function settingsPath(dataDir: string): string {
+  return path.join(dataDir, 'settings.json');
+}
+
+/**
+ * The settings file's values ({} when there is none).
+ * @throws ConfigError when the file is not a JSON object of strings (with the fix)
+ */
+export async function readSettings(dataDir: string): Promise<Record<string, string>> {
+  const file = settingsPath(dataDir);
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError([`${file} cannot be read; check its permissions`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError([`${file} is not valid JSON; fix it or delete it and set the values again`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([`${file} must hold a JSON object of settings`]);
+  }
+  const out: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!settingKey(k)) problems.push(`${file}: unknown setting ${k}`);
+    else if (typeof v !== 'string') problems.push(`${file}: ${k} must be a string`);
+    else out[k] = v;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/**
+ * Changes settings (null removes one) and writes the file atomically with mode 0600.
+ * @throws ConfigError for a key the settings file may not hold
+ */
+export async function writeSettings(dataDir: string, updates: Record<string, string | null>): Promise<Record<string, string>> {
+  const bad = Object.keys(updates).filter((k) => !settingKey(k));
+  if (bad.length > 0) throw new ConfigError(bad.map((k) => `${k} is not a setting; known: ${SETTING_KEYS.map((s) => s.key).join(', ')}`));
+  const current = await readSettings(dataDir);
+  for (const [k, v] of Object.entries(updates)) {
+    const key = k.toUpperCase();
+    if (v === null) delete current[key];
+    else current[key] = v;
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const file = settingsPath(dataDir);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, JSON.stringify(current, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, file);
+  await chmod(file, 0o600);
+  return current;
+}
