@@ -5,27 +5,43 @@ import { requestLogger } from './logging/requestLogger.js';
 import { errorMiddleware } from './errors/errorMiddleware.js';
 import { wopiRouter } from './wopi/wopiRouter.js';
 import type { WopiDeps } from './wopi/wopiContext.js';
+import { createMetrics, observeRequest, type Metrics } from './metrics/createMetrics.js';
+import { checkReadiness } from './health/readiness.js';
 
 export interface AppDeps extends WopiDeps {
   log: Logger;
+  /** Prometheus metrics; created here when not given. */
+  metrics?: Metrics;
 }
 
 /**
- * Builds the Koa app: request logging and the error writer first, then the routes. No I/O here.
+ * Builds the Koa app: request logging (and metrics) and the error writer first, then the routes. No I/O here.
  * @param deps config, logger, storage and state
  */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   // Errors are written by errorMiddleware and logged by requestLogger; Koa's own printer would log them twice.
   app.silent = true;
-  app.use(requestLogger(deps.log));
+  const metrics = deps.metrics ?? createMetrics();
+  app.use(requestLogger(deps.log, (o) => observeRequest(metrics, o)));
   app.use(errorMiddleware);
   const wopi = wopiRouter(deps);
   app.use(wopi.routes());
   app.use(wopi.allowedMethods());
   const health = new Router();
+  // Process health: answers while the event loop runs.
   health.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
+  });
+  // Readiness: drive, state store and DS (when configured) reachable; 503 otherwise.
+  health.get('/readyz', async (ctx) => {
+    const r = await checkReadiness(deps);
+    ctx.status = r.ready ? 200 : 503;
+    ctx.body = r;
+  });
+  health.get('/metrics', async (ctx) => {
+    ctx.set('Content-Type', metrics.registry.contentType);
+    ctx.body = await metrics.registry.metrics();
   });
   app.use(health.routes());
   return app;

@@ -3,6 +3,7 @@ import type { Next, ParameterizedContext } from 'koa';
 import type { Logger } from './createLogger.js';
 import { stripQuery } from './createLogger.js';
 import { isWopiError } from '../errors/errors.js';
+import type { RequestOutcome } from '../metrics/createMetrics.js';
 
 interface LogState {
   reqId: string;
@@ -20,7 +21,7 @@ interface LogState {
  * is finished. The path is logged without its query string (which holds access_token). 401/404/409 are normal WOPI
  * traffic (info); other 4xx warn; 5xx error with the error attached.
  */
-export function requestLogger(root: Logger) {
+export function requestLogger(root: Logger, onDone?: (outcome: RequestOutcome) => void) {
   return async (ctx: ParameterizedContext<LogState>, next: Next): Promise<void> => {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('x-request-id');
@@ -44,6 +45,15 @@ export function requestLogger(root: Logger) {
       };
       const e = ctx.state.error;
       if (isWopiError(e) && Object.keys(e.detail).length > 0) fields.detail = e.detail;
+      onDone?.({
+        ...(ctx.state.op !== undefined ? { op: ctx.state.op } : {}),
+        status,
+        ms,
+        ...(ctx.state.bytes !== undefined ? { bytes: ctx.state.bytes } : {}),
+        ...(ctx.state.result !== undefined ? { result: ctx.state.result } : {}),
+        ...(ctx.state.errorCode !== undefined ? { code: ctx.state.errorCode } : {}),
+        ...(isWopiError(e) ? { detail: e.detail } : {}),
+      });
       const log = ctx.state.log;
       if (status >= 500) log.error({ ...fields, err: e }, 'request');
       else if (status >= 400 && ![401, 404, 409].includes(status)) log.warn(fields, 'request');
