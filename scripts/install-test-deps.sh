@@ -12,6 +12,7 @@ set -euo pipefail
 REQUIRED=(
   "rclone:rclone"
   "redis-server:redis-server"
+  "openssl:openssl"
   # "chromium:chromium"
 )
 
