@@ -13,6 +13,7 @@ REQUIRED=(
   "rclone:rclone"
   "redis-server:redis-server"
   "openssl:openssl"
+  "xxd:xxd"
   # "chromium:chromium"
 )
 
