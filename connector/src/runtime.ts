@@ -28,6 +28,8 @@ export interface Runtime {
   embedded: EmbeddedWebdav | null;
   /** The folder the embedded drive serves, when embedded. */
   filesDir: string | null;
+  /** How the drive is reached (the embedded server's URL and account, or the configured drive). */
+  driveAccess: { davUrl: string; username: string | null; password: string | null };
   /** DS discovery, when DOCS_URL is set. */
   discovery: DiscoveryClient | null;
   proofCounters: ProofCounters;
@@ -93,6 +95,7 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
       flavour,
       embedded,
       filesDir: embedded ? config.embedded.filesDir : null,
+      driveAccess: { davUrl: url, username, password },
       discovery,
       proofCounters: {},
       close: async () => {
