@@ -45,8 +45,8 @@ function track(child: ChildProcess): void {
 /** Whether a variable configures the bridge (and so must come from the test, never from the developer's shell). */
 function isBridgeVariable(name: string): boolean {
   return (
-    /^(STORAGE|WOPI|EMBEDDED|DOCS|TOKEN|LOCK|MAX_UPLOAD)_/.test(name) ||
-    ['HOST', 'PORT', 'PUBLIC_URL', 'DATA_DIR', 'LOG_LEVEL', 'POST_MESSAGE_ORIGIN', 'NODE_OPTIONS'].includes(name)
+    /^(STORAGE|WOPI|EMBEDDED|DOCS|TOKEN|LOCK|MAX_UPLOAD|ADMIN|CHECK|DISCOVERY|REDIS)_/.test(name) ||
+    ['HOST', 'PORT', 'PUBLIC_URL', 'DATA_DIR', 'LOG_LEVEL', 'POST_MESSAGE_ORIGIN', 'NODE_OPTIONS', 'REDIS_URL'].includes(name)
   );
 }
 
