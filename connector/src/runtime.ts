@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import type { Config, StorageFlavour } from './config/config.js';
 import type { Logger } from './logging/createLogger.js';
 import type { StateStore } from './state/StateStore.js';
@@ -78,7 +78,13 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
     const discovery =
       config.docs.internalUrl === null || options.discovery === false
         ? null
-        : new DiscoveryClient({ internalUrl: config.docs.internalUrl, refreshMs: config.docs.discoveryRefreshSeconds * 1000, timeoutMs: config.docs.timeoutMs, log });
+        : new DiscoveryClient({
+            internalUrl: config.docs.internalUrl,
+            refreshMs: config.docs.discoveryRefreshSeconds * 1000,
+            timeoutMs: config.docs.timeoutMs,
+            log,
+            tls: { verify: config.docs.tlsVerify, ca: config.docs.caFile === null ? null : await readFile(config.docs.caFile) },
+          });
     if (discovery) {
       discovery.start();
       // Not awaited: DS may be down at start; WOPI works on (proof mode auto) and checks report it.

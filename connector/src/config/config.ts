@@ -71,6 +71,13 @@ export interface Config {
   readonly maxUploadBytes: number;
   /** Origin DS's editor page may postMessage to (POST_MESSAGE_ORIGIN, default the origin of publicUrl). */
   readonly postMessageOrigin: string;
+  /**
+   * Password of the admin page (ADMIN_PASSWORD[_FILE], at least 12 characters); null = the one generated on first
+   * start, kept only as a scrypt hash in <dataDir>/admin.json and printed once.
+   */
+  readonly adminPassword: string | null;
+  /** Minutes between background check runs (CHECK_INTERVAL_MINUTES, default 15; 0 = off). */
+  readonly checkIntervalMinutes: number;
   /** pino level (LOG_LEVEL). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }

@@ -165,6 +165,7 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
       problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0');
     }
   }
+  const pagePassword = secret('ADMIN_PASSWORD', 12, 'choose a longer one, e.g. `openssl rand -base64 18`') ?? null;
   const levelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -204,6 +205,8 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
     lockTtlSeconds: int('LOCK_TTL_SECONDS', 1800, 1, 24 * 3600),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     postMessageOrigin: origin('POST_MESSAGE_ORIGIN') ?? new URL(publicUrl).origin,
+    adminPassword: pagePassword,
+    checkIntervalMinutes: int('CHECK_INTERVAL_MINUTES', 15, 0, 7 * 24 * 60),
     logLevel: levelRaw as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

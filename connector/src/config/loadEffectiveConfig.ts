@@ -21,8 +21,11 @@ export async function loadEffectiveConfig(env: Record<string, string | undefined
   const dataDir = resolveDataDir(env);
   const secrets = await loadOrCreateSecrets(dataDir);
   const settings = await readSettings(dataDir);
-  const lockedByEnv = Object.keys(settings).filter((k) => env[k] !== undefined && env[k]?.trim() !== '');
-  const merged: Record<string, string | undefined> = { ...settings };
+  const setInEnv = (k: string): boolean => [k, `${k}_FILE`].some((name) => (env[name]?.trim() ?? '') !== '');
+  const lockedByEnv = Object.keys(settings).filter(setInEnv);
+  // A setting the environment gives (as NAME or NAME_FILE) is dropped from the file's values, so they never clash.
+  const merged: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(settings)) if (!setInEnv(k)) merged[k] = v;
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v.trim() !== '') merged[k] = v;
   return { config: loadConfig(merged, secrets), settings, lockedByEnv };
 }

@@ -37,6 +37,8 @@ export function publicConfig(config: Config): Record<string, unknown> {
     lockTtlSeconds: config.lockTtlSeconds,
     maxUploadBytes: config.maxUploadBytes,
     postMessageOrigin: config.postMessageOrigin,
+    adminPassword: { configured: config.adminPassword !== null },
+    checkIntervalMinutes: config.checkIntervalMinutes,
   };
 }
 

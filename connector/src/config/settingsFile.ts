@@ -30,6 +30,7 @@ export const SETTING_KEYS: readonly SettingKey[] = [
   { key: 'STORAGE_ADMIN_USER', secret: false, description: 'drive admin account (diagnostics only)' },
   { key: 'STORAGE_ADMIN_PASSWORD', secret: true, description: 'drive admin password (diagnostics only)' },
   { key: 'REDIS_URL', secret: true, description: 'Redis for several bridge instances' },
+  { key: 'CHECK_INTERVAL_MINUTES', secret: false, description: 'minutes between background check runs (0 = off)' },
   { key: 'LOG_LEVEL', secret: false, description: 'fatal, error, warn, info, debug, trace or silent' },
 ];
 
@@ -70,7 +71,7 @@ export async function readSettings(dataDir: string): Promise<Record<string, stri
   for (const [k, v] of Object.entries(parsed)) {
     if (!settingKey(k)) problems.push(`${file}: unknown setting ${k}`);
     else if (typeof v !== 'string') problems.push(`${file}: ${k} must be a string`);
-    else out[k] = v;
+    else out[k.toUpperCase()] = v;
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out;

@@ -1,3 +1,4 @@
+import { Agent as HttpsAgent } from 'node:https';
 import axios from 'axios';
 import type { Logger } from '../logging/createLogger.js';
 import { importProofKeys, type ProofKeys } from '../proof/proofKeys.js';
@@ -28,6 +29,8 @@ export interface DiscoveryClientOptions {
   /** Least time between two refetches caused by failed proofs (a flood of bad requests must not flood DS). */
   minRefetchMs?: number;
   now?: () => number;
+  /** Verify DS's certificate (DOCS_TLS_VERIFY) and trust an extra CA (DOCS_CA_FILE's content). */
+  tls?: { verify: boolean; ca?: string | Buffer | null };
 }
 
 /**
@@ -41,9 +44,12 @@ export class DiscoveryClient {
   private lastRefetch = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly agent: HttpsAgent | null;
 
   constructor(private readonly opts: DiscoveryClientOptions) {
     this.now = opts.now ?? Date.now;
+    const tls = opts.tls;
+    this.agent = tls && (!tls.verify || tls.ca) ? new HttpsAgent({ rejectUnauthorized: tls.verify, ...(tls.ca ? { ca: tls.ca } : {}) }) : null;
   }
 
   /** The discovery URL asked. */
@@ -111,6 +117,7 @@ export class DiscoveryClient {
         transformResponse: (d: string) => d,
         validateStatus: () => true,
         maxContentLength: 10 * 1024 * 1024,
+        ...(this.agent ? { httpsAgent: this.agent } : {}),
       });
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'error';

@@ -55,11 +55,19 @@ export class Locks {
     throw new StateStoreError({ op: 'lock', reason: 'too much contention' });
   }
 
-  /** Removes a lock whatever its id (sysadmin's release of a stuck lock). */
+  /**
+   * Removes a lock whatever its id (sysadmin's release of a stuck lock), atomically: a lock taken between the read
+   * and the removal is not removed by mistake (the removal is retried against what is there now).
+   */
   async forceRelease(fileId: string): Promise<LockState | null> {
-    const before = await this.get(fileId);
-    await this.store.delete(NS, fileId);
-    return before;
+    let raw = await this.store.get(NS, fileId);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if (raw === null) return null;
+      const cas = await this.store.compareAndSet(NS, fileId, raw, null);
+      if (cas.ok) return decode(raw);
+      raw = cas.current;
+    }
+    throw new StateStoreError({ op: 'forceRelease', reason: 'too much contention' });
   }
 
   /** Every live lock (diagnostics). */

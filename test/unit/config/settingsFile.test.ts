@@ -49,4 +49,19 @@ describe('settings file', () => {
     await expect(loadEffectiveConfig({ DATA_DIR: dir })).rejects.toThrow(/STORAGE_URL must be an http/);
     await expect(loadEffectiveConfig({ DATA_DIR: dir })).rejects.not.toThrow(/secret-host-name/);
   });
+
+  test('a secret given to the environment as NAME_FILE wins over NAME in the file, without a clash', async () => {
+    await writeSettings(dir, { DOCS_JWT_SECRET: 'from-the-settings-file' });
+    const secretFile = path.join(dir, 'docs-secret');
+    writeFileSync(secretFile, 'from-the-mounted-secret-file\n');
+    const eff = await loadEffectiveConfig({ DATA_DIR: dir, DOCS_JWT_SECRET_FILE: secretFile });
+    expect(eff.config.docs.jwtSecret).toBe('from-the-mounted-secret-file');
+    expect(eff.lockedByEnv).toEqual(['DOCS_JWT_SECRET']);
+  });
+
+  test('keys written by hand in lower case are read as the settings they name', async () => {
+    writeFileSync(settingsPath(dir), JSON.stringify({ docs_url: 'http://lower-case:1' }));
+    expect(await readSettings(dir)).toEqual({ DOCS_URL: 'http://lower-case:1' });
+    expect((await loadEffectiveConfig({ DATA_DIR: dir })).config.docs.internalUrl).toBe('http://lower-case:1');
+  });
 });
