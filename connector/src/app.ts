@@ -7,11 +7,15 @@ import { wopiRouter } from './wopi/wopiRouter.js';
 import type { WopiDeps } from './wopi/wopiContext.js';
 import { createMetrics, observeRequest, type Metrics } from './metrics/createMetrics.js';
 import { checkReadiness } from './health/readiness.js';
+import { adminRouter, type AdminDeps } from './admin/adminRouter.js';
+import { adminSecurityHeaders } from './admin/adminSecurityHeaders.js';
 
 export interface AppDeps extends WopiDeps {
   log: Logger;
   /** Prometheus metrics; created here when not given. */
   metrics?: Metrics;
+  /** The admin page and its API (`/admin`); without it they answer 404. */
+  admin?: Omit<AdminDeps, 'config' | 'log' | 'state'>;
 }
 
 /**
@@ -24,6 +28,8 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const metrics = deps.metrics ?? createMetrics();
   app.use(requestLogger(deps.log, (o) => observeRequest(metrics, o)));
+  // Outside errorMiddleware, which drops the headers of a response it replaces: error answers get them too.
+  app.use(adminSecurityHeaders(deps.config.docs.publicUrl));
   app.use(errorMiddleware);
   const wopi = wopiRouter(deps);
   app.use(wopi.routes());
@@ -44,5 +50,6 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = await metrics.registry.metrics();
   });
   app.use(health.routes());
+  if (deps.admin) app.use(adminRouter({ config: deps.config, log: deps.log, state: deps.state, ...deps.admin }));
   return app;
 }

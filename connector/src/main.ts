@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(config.logLevel);
-  const bridge = await startBridge(config, log).catch((e: unknown) => {
+  const bridge = await startBridge(config, log, { env: process.env }).catch((e: unknown) => {
     log.fatal({ err: e }, 'cannot start');
     process.stderr.write(`wopi-bridge: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
@@ -46,6 +46,13 @@ async function main(): Promise<void> {
     `  data folder:    ${config.dataDir}`,
     `  get a token:    npx wopi-bridge token /Welcome.docx`,
   ];
+  if (bridge.firstStartAdminPassword !== null) {
+    // Shown this once (only its hash is kept); never logged.
+    lines.push(
+      `admin password (shown once): ${bridge.firstStartAdminPassword}`,
+      `  sign in at ${config.publicUrl}/admin; set ADMIN_PASSWORD to choose one, or delete ${config.dataDir}/admin.json and restart for a new one`,
+    );
+  }
   process.stderr.write(lines.join('\n') + '\n');
 }
 

@@ -53,10 +53,12 @@ export async function startTestBridge(env: Record<string, string> = {}, dataDir?
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'wopi-bridge-test-')));
   // A real port up front, so PUBLIC_URL (and every URL the bridge hands out) names it.
   const port = env.PORT ?? String(await freePort());
-  const config = loadConfig({ PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env }, TEST_SECRETS);
+  const fullEnv = { PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env };
+  const config = loadConfig(fullEnv, TEST_SECRETS);
   const logs = new LogSink();
   const log = createLogger(config.logLevel, logs);
-  const bridge = await startBridge(config, log);
+  // The environment is passed on as main.ts does, so the admin page reports what it sets as locked.
+  const bridge = await startBridge(config, log, { env: fullEnv });
   const wopiBase = `${bridge.url}/wopi/files`;
   return {
     url: bridge.url,
