@@ -14,7 +14,7 @@ REQUIRED=(
   "redis-server:redis-server"
   "openssl:openssl"
   "xxd:xxd"
-  # "chromium:chromium"
+  "chromium:chromium"
 )
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
