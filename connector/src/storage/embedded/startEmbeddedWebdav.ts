@@ -58,6 +58,9 @@ export async function startEmbeddedWebdav(folder: string, password: string, port
     server.setFileSystem('/', new VersionedFileSystem(folder), (ok) => (ok ? resolve() : reject(new Error('cannot mount folder')))),
   );
   const http = createServer((req, res) => server.executeRequest(req, res));
+  // Longer than the bridge's keep-alive agent keeps idle sockets: Node's 5 s default races it under load
+  // (a reused socket reset mid-request, seen as 500s in the 1,000-session bench).
+  http.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(port, '127.0.0.1', () => {
