@@ -3,6 +3,7 @@
  * result — one that throws, rejects, returns garbage or overruns its time becomes a `fail` — and the results come
  * back in the order the checks were given, not the order they finished.
  */
+import { setMaxListeners } from 'node:events';
 import { describeError, worstStatus, type CheckResult, type CheckStatus } from './CheckResult.js';
 import { formatMs } from './classifyTransportError.js';
 
@@ -55,6 +56,8 @@ const STATUSES: readonly CheckStatus[] = ['ok', 'warn', 'fail', 'skipped'];
  * @returns every check's result, in the order given, with the worst status; never rejects
  */
 export async function runChecks(checks: readonly CheckDefinition[], options: RunChecksOptions = {}): Promise<CheckRun> {
+  // One abort listener per check on the caller's signal: more than Node's default warning threshold of 10.
+  if (options.signal) setMaxListeners(checks.length + 10, options.signal);
   const started = performance.now();
   const total = checks.length;
   const totalMs = options.totalTimeoutMs ?? DEFAULT_TOTAL_MS;
