@@ -55,7 +55,8 @@ export function requestLogger(root: Logger, onDone?: (outcome: RequestOutcome) =
         ...(isWopiError(e) ? { detail: e.detail } : {}),
       });
       const log = ctx.state.log;
-      if (status >= 500) log.error({ ...fields, err: e }, 'request');
+      // 501 answers a client's unknown X-WOPI-Override (MS-WOPI): the client's mistake, not ours.
+      if (status >= 500 && status !== 501) log.error({ ...fields, err: e }, 'request');
       else if (status >= 400 && ![401, 404, 409].includes(status)) log.warn(fields, 'request');
       else log.info(fields, 'request');
     };

@@ -59,11 +59,17 @@ export function proofCheck(opts: ProofCheckOptions) {
             now: now(),
           });
 
-    let snap = opts.discovery?.cached() ?? (await opts.discovery?.get().catch(() => null)) ?? null;
+    let snap = opts.discovery?.cached() ?? null;
+    if (snap === null && opts.discovery) {
+      // No discovery yet: enforce must wait for keys (bounded by DOCS_TIMEOUT_MS); auto lets the request through at
+      // once and loads discovery in the background, so a hung DS cannot slow editing down.
+      if (opts.mode === 'enforce') snap = await opts.discovery.get().catch(() => null);
+      else void opts.discovery.refetchAfterProofFailure();
+    }
     let verdict = snap ? judge(snap) : null;
     const signed = header('x-wopi-proof') !== undefined;
     // Keys missing while the request is signed, or a bad signature: DS may have changed its keys.
-    if (opts.discovery && ((verdict === null && signed) || (verdict !== null && !verdict.ok && verdict.reason !== 'stale_timestamp'))) {
+    if (opts.discovery && snap !== null && ((verdict === null && signed) || (verdict !== null && !verdict.ok && verdict.reason !== 'stale_timestamp'))) {
       const fresh = await opts.discovery.refetchAfterProofFailure();
       if (fresh) {
         snap = fresh;

@@ -1,0 +1,140 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { startDocServiceDouble, type DocServiceDouble } from '../../helpers/docServiceDouble.js';
+import { freePort } from '../../helpers/processes.js';
+import { rawDrive, startTestBridge, type TestBridge } from '../../helpers/testBridge.js';
+
+type Opened = Awaited<ReturnType<TestBridge['open']>>;
+
+/** A WOPI call as DS makes it (signed with the double's keys when it has them; headers only otherwise). */
+function call(f: Opened, opts: { ds?: DocServiceDouble; suffix?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  const url = f.url(opts.suffix ?? '');
+  const proof = opts.ds ? opts.ds.signWopiRequest(url, f.token) : {};
+  return fetch(url, { method: opts.method ?? 'GET', headers: { ...proof, ...(opts.headers ?? {}) }, ...(opts.body !== undefined ? { body: opts.body } : {}) });
+}
+
+/** A whole editing session; returns each step's status and the longest step's duration. */
+async function session(f: Opened, ds?: DocServiceDouble, body = 'saved while DS is down'): Promise<{ statuses: number[]; slowestMs: number }> {
+  const statuses: number[] = [];
+  let slowestMs = 0;
+  const step = async (p: Promise<Response>): Promise<void> => {
+    const started = performance.now();
+    const res = await p;
+    await res.arrayBuffer();
+    statuses.push(res.status);
+    slowestMs = Math.max(slowestMs, performance.now() - started);
+  };
+  const lock = { 'X-WOPI-Lock': f.fileId };
+  await step(call(f, { ds }));
+  await step(call(f, { ds, method: 'POST', headers: { 'X-WOPI-Override': 'LOCK', ...lock } }));
+  await step(call(f, { ds, suffix: '/contents' }));
+  await step(call(f, { ds, method: 'POST', headers: { 'X-WOPI-Override': 'REFRESH_LOCK', ...lock } }));
+  await step(call(f, { ds, suffix: '/contents', method: 'POST', headers: { 'X-WOPI-Override': 'PUT', ...lock }, body }));
+  await step(call(f, { ds, method: 'POST', headers: { 'X-WOPI-Override': 'UNLOCK', ...lock } }));
+  return { statuses, slowestMs };
+}
+
+// DocumentServer down: the bridge's checks say so, WOPI goes on (proof mode auto).
+describe('DocumentServer down', () => {
+  test('DOCS_URL names a closed port: /readyz 503 naming DS, a whole WOPI session works at full speed', async () => {
+    const port = await freePort();
+    const tb = await startTestBridge({ DOCS_URL: `http://127.0.0.1:${port}`, DOCS_TIMEOUT_MS: '2000' });
+    try {
+      await rawDrive(tb).put('/NoDocs.docx', Buffer.from('v1'));
+      const f = await tb.open('/NoDocs.docx');
+      const ready = await fetch(`${tb.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ ready: false, storage: { ok: true }, state: { ok: true }, docs: { ok: false } });
+      const { statuses, slowestMs } = await session(f);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(slowestMs).toBeLessThan(1000);
+      // A request that carries a proof while no keys can be had is let through too (auto), and counted.
+      const signedLooking = await call(f, { headers: { 'X-WOPI-Proof': 'AAAA', 'X-WOPI-TimeStamp': '638000000000000000' } });
+      expect(signedLooking.status).toBe(200);
+      expect((await rawDrive(tb).get('/NoDocs.docx'))?.toString()).toBe('saved while DS is down');
+      expect(tb.logs.entries().some((e) => e.level === 40 && e.msg === 'discovery not loaded')).toBe(true);
+    } finally {
+      await tb.stop();
+    }
+  });
+
+  describe('a DS double (with proof keys) closed in the middle of a session', () => {
+    let ds: DocServiceDouble;
+    let tb: TestBridge;
+    let f: Opened;
+    beforeAll(async () => {
+      ds = await startDocServiceDouble();
+      tb = await startTestBridge({ DOCS_URL: ds.url, DOCS_TIMEOUT_MS: '2000' });
+      await tb.bridge.runtime.discovery?.get();
+      await rawDrive(tb).put('/MidSession.docx', Buffer.from('v1'));
+      f = await tb.open('/MidSession.docx');
+    });
+    afterAll(async () => {
+      await tb.stop();
+      await ds.close().catch(() => undefined);
+    });
+
+    test('the signed session goes on with the keys already loaded: every step 200, the save lands', async () => {
+      const lock = { 'X-WOPI-Lock': f.fileId };
+      expect((await call(f, { ds })).status).toBe(200);
+      expect((await call(f, { ds, method: 'POST', headers: { 'X-WOPI-Override': 'LOCK', ...lock } })).status).toBe(200);
+      expect((await fetch(`${tb.url}/readyz`)).status).toBe(200);
+      await ds.close();
+      expect((await fetch(`http://${new URL(ds.url).host}/hosting/discovery`).catch(() => null))).toBeNull();
+      const started = performance.now();
+      expect((await call(f, { ds, suffix: '/contents' })).status).toBe(200);
+      expect((await call(f, { ds, method: 'POST', headers: { 'X-WOPI-Override': 'REFRESH_LOCK', ...lock } })).status).toBe(200);
+      expect((await call(f, { ds, suffix: '/contents', method: 'POST', headers: { 'X-WOPI-Override': 'PUT', ...lock }, body: 'after DS went away' })).status).toBe(200);
+      expect((await call(f, { ds, method: 'POST', headers: { 'X-WOPI-Override': 'UNLOCK', ...lock } })).status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect((await rawDrive(tb).get('/MidSession.docx'))?.toString()).toBe('after DS went away');
+      // Unsigned requests stay refused while the loaded keys say DS signs (no downgrade because DS is gone).
+      expect((await call(f)).status).toBe(500);
+      expect((await fetch(`${tb.url}/healthz`)).status).toBe(200);
+    });
+
+    // DEFECT (checkReadiness, connector/src/health/readiness.ts:49 — `deps.discovery?.get()`): get() answers from the
+    // cache for DISCOVERY_REFRESH_SECONDS (12 h by default), so /readyz keeps saying DS is fine long after it went
+    // down; the README promises "/readyz: the drive, the state store and DS (when configured) answer". Fix: probe DS
+    // itself (a GET of /hosting/discovery through discovery.refresh(), or of DS's /healthcheck), bounded by the
+    // probe timeout; keep serving WOPI from the cached keys.
+    test.failing('/readyz says DS is down once it is', async () => {
+      const res = await fetch(`${tb.url}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ docs: { ok: false } });
+    });
+  });
+
+  // In mode auto, a DS that never answers must not hold WOPI requests up: discovery loads in the background.
+  test('DS accepts connections and never answers: WOPI requests are not held up by the discovery fetch', async () => {
+    const sockets = new Set<Socket>();
+    const hung: Server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const tb = await startTestBridge({ DOCS_URL: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, DOCS_TIMEOUT_MS: '1500' });
+    try {
+      await rawDrive(tb).put('/Hung.docx', Buffer.from('v1'));
+      const f = await tb.open('/Hung.docx');
+      const lock = { 'X-WOPI-Lock': f.fileId };
+      const timed = async (p: Promise<Response>): Promise<[number, number]> => {
+        const started = performance.now();
+        const res = await p;
+        await res.arrayBuffer();
+        return [res.status, Math.round(performance.now() - started)];
+      };
+      const steps = [
+        await timed(call(f)),
+        await timed(call(f, { method: 'POST', headers: { 'X-WOPI-Override': 'LOCK', ...lock } })),
+        await timed(call(f, { suffix: '/contents', method: 'POST', headers: { 'X-WOPI-Override': 'PUT', ...lock }, body: 'saved' })),
+      ];
+      expect(steps.map(([status]) => status)).toEqual([200, 200, 200]);
+      expect(Math.max(...steps.map(([, ms]) => ms))).toBeLessThan(500);
+    } finally {
+      await tb.stop();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => hung.close(() => resolve()));
+    }
+  }, 30_000);
+});
