@@ -4,6 +4,9 @@ import { TEMP_PREFIX } from '../storage/webdav/WebdavStorage.js';
 import { toHeaderValue } from './wopiHeaders.js';
 import { splitExtension } from '../storage/StorageAdapter.js';
 
+/** Half of a UTF-16 surrogate pair standing alone (UTF-7 can decode to one): no URL or file system can hold it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** Longest file name in UTF-8 bytes that drives accept (Nextcloud, ext4: 255; a margin for conflict suffixes). */
 export const MAX_NAME_BYTES = 250;
 
@@ -31,6 +34,7 @@ export function fileNameProblem(name: string): string | null {
   if (name === '.' || name === '..') return 'The name is reserved';
   if (/[/\\]/.test(name)) return 'The name contains a slash';
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'The name contains control characters';
+  if (new RegExp(LONE_SURROGATE.source).test(name)) return 'The name is not valid Unicode';
   if (name !== name.trim()) return 'The name starts or ends with a space';
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `The name is longer than ${MAX_NAME_BYTES} bytes`;
   if (/\.part$/i.test(name)) return 'Names ending in .part are reserved by the drive';
@@ -40,7 +44,7 @@ export function fileNameProblem(name: string): string | null {
 
 /** Makes a usable name out of a suggestion (suggested mode must never fail): bad characters become '_'. */
 export function sanitizeFileName(name: string, fallback: string): string {
-  let clean = name.replace(/[/\\\u0000-\u001f\u007f]/g, '_').trim();
+  let clean = name.replace(LONE_SURROGATE, '_').replace(/[/\\\u0000-\u001f\u007f]/g, '_').trim();
   if (clean.startsWith(TEMP_PREFIX)) clean = clean.slice(TEMP_PREFIX.length);
   clean = clean.replace(/\.part$/i, '_part');
   if (clean === '' || clean === '.' || clean === '..') clean = fallback;

@@ -82,13 +82,8 @@ describe('overlapping writes and ill-formed names', () => {
     }
   }, 15_000);
 
-  // DEFECT (connector/src/wopi/fileNames.ts:15-50, then WebdavStorage.urlOf:93-96): a UTF-7 name can decode to a lone
-  // surrogate (`+2D0-` → U+D83D); fileNameProblem and sanitizeFileName let it through, encodeURIComponent then throws
-  // URIError, and the client mistake is answered 500 storage_unavailable ("network": "URIError"). Expected: relative
-  // mode and RenameFile → 400 with X-WOPI-InvalidFileNameError; suggested mode (which must never fail on a name) →
-  // 200 with the surrogate replaced. Fix: `!name.isWellFormed()` in fileNameProblem, `toWellFormed()` (Node 20) or a
-  // replace of /[\uD800-\uDFFF]/ in sanitizeFileName; assertSafePath could refuse ill-formed paths too.
-  test.failing.each(LONE_SURROGATE_NAMES)('ill-formed UTF-7 name %s: 400 (relative, rename) or a sanitised name (suggested), never 500', async (name) => {
+  // A UTF-7 name can decode to a lone surrogate: refused (relative, rename) or replaced (suggested), never a 500.
+  test.each(LONE_SURROGATE_NAMES)('ill-formed UTF-7 name %s: 400 (relative, rename) or a sanitised name (suggested), never 500', async (name) => {
     await rawDrive(tb).put('/Names.docx', Buffer.from('n'));
     const f = await tb.open('/Names.docx');
     const relative = await post(f, 'PUT_RELATIVE', { 'X-WOPI-RelativeTarget': name }, 'x');
