@@ -10,7 +10,7 @@ interface Sent {
   what: string;
   op: string;
   status: number;
-  /** pino level: 30 info (2xx, 401, 404, 409), 40 warn (other 4xx), 50 error (5xx) — STYLE §7. */
+  /** pino level: 30 info (2xx, 401, 404, 409), 40 warn (other 4xx and 501, the client's unknown override), 50 error (other 5xx) — STYLE §7. */
   level: 30 | 40 | 50;
 }
 
@@ -103,7 +103,7 @@ describe('the bridge process logs', () => {
     await call('GetFile above MaxExpectedSize', { op: 'GetFile', status: 412, ...ok, level: 40 }, `${src}/contents${q(welcome.accessToken)}`, {
       headers: { 'X-WOPI-MaxExpectedSize': '1' },
     });
-    await call('unknown override', { op: 'Unknown', status: 501, ...ok, level: 50 }, `${src}${q(welcome.accessToken)}`, post('FROBNICATE'));
+    await call('unknown override', { op: 'Unknown', status: 501, ...ok, level: 40 }, `${src}${q(welcome.accessToken)}`, post('FROBNICATE'));
     await call('GetLock', { op: 'GetLock', status: 200, ...ok }, `${src}${q(welcome.accessToken)}`, post('GET_LOCK'));
     await call('Unlock', { op: 'Unlock', status: 200, ...ok }, `${src}${q(welcome.accessToken)}`, post('UNLOCK', { 'X-WOPI-Lock': lockId }));
 
