@@ -4,6 +4,7 @@
  * is kept (up to a limit) even when the server cuts it short — Nextcloud's per-user-key bug sends a 500 whose body is
  * shorter than its Content-Length, and the checks must still see that answer.
  */
+import type { TransportKind } from '../classifyTransportError.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -41,23 +42,7 @@ export class Deadline {
  * Kinds of transport failure; the same names as the DocumentServer checks' `TransportKind`
  * (`classifyTransportError.ts`), so `data.transport` means the same in every result.
  */
-export type NetworkErrorKind =
-  | 'bad_url'
-  | 'aborted'
-  | 'refused'
-  | 'dns'
-  | 'timeout'
-  | 'unreachable'
-  | 'reset'
-  | 'tls_self_signed'
-  | 'tls_untrusted'
-  | 'tls_expired'
-  | 'tls_not_yet_valid'
-  | 'tls_hostname'
-  | 'tls_not_tls'
-  | 'tls_other'
-  | 'not_http'
-  | 'other';
+export type NetworkErrorKind = Exclude<TransportKind, 'too_large'>;
 
 /** A request that got no HTTP answer. `message` never contains credentials (they are never in the URL we dial). */
 export class DriveNetworkError extends Error {
