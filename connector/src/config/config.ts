@@ -1,6 +1,12 @@
 /** Storage flavours: Nextcloud and ownCloud honour If-Match and write atomically; generic WebDAV may not. */
 export type StorageFlavour = 'nextcloud' | 'owncloud' | 'generic';
 
+/**
+ * How people sign in to the file list (SIGN_IN_MODE): with their own WebDAV credentials, through Nextcloud Login
+ * Flow v2 (the bridge receives an app password), or by name over one service account.
+ */
+export type SignInMode = 'webdav' | 'nextcloud' | 'service';
+
 /** WOPI proof-key checking: enforce (reject unsigned or bad), auto (enforce when DS publishes keys), off. */
 export type ProofMode = 'enforce' | 'auto' | 'off';
 
@@ -78,6 +84,27 @@ export interface Config {
   readonly adminPassword: string | null;
   /** Minutes between background check runs (CHECK_INTERVAL_MINUTES, default 15; 0 = off). */
   readonly checkIntervalMinutes: number;
+  readonly signIn: {
+    /** SIGN_IN_MODE; auto = service on the embedded drive, nextcloud on a Nextcloud drive, webdav otherwise (resolved by the runtime). */
+    readonly mode: 'auto' | SignInMode;
+    /** Shared password people give with their name in service mode (SIGN_IN_PASSWORD[_FILE]); null = name only (loopback only). */
+    readonly password: string | null;
+    /** Lifetime of a user session (SESSION_TTL_SECONDS, default 12 h); signing out ends it sooner. */
+    readonly sessionTtlSeconds: number;
+  };
+  /**
+   * Extensions (lower case, no dot) that open for editing (EDITABLE_FORMATS, comma-separated); empty = every format
+   * DS's discovery offers an edit action for. Others open read-only.
+   */
+  readonly editableFormats: readonly string[];
+  readonly http: {
+    /** Time a client has to send a request's headers (HEADERS_TIMEOUT_MS, default 30 s); slower → connection closed. */
+    readonly headersTimeoutMs: number;
+    /** Longest pause in a request body (BODY_IDLE_TIMEOUT_MS, default 30 s); longer → 408, nothing written. */
+    readonly bodyIdleTimeoutMs: number;
+    /** Longest whole request (REQUEST_TIMEOUT_MS, default 1 h; 0 = none), for very slow uploads. */
+    readonly requestTimeoutMs: number;
+  };
   /** pino level (LOG_LEVEL). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }

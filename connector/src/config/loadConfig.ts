@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config, ProofMode, StorageFlavour } from './config.js';
+import type { Config, ProofMode, SignInMode, StorageFlavour } from './config.js';
 
 /** Every problem found in the configuration, each with its fix. Values are never included. */
 export class ConfigError extends Error {
@@ -23,6 +23,7 @@ type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FLAVOURS = ['auto', 'nextcloud', 'owncloud', 'generic'] as const;
 const PROOF_MODES = ['enforce', 'auto', 'off'] as const;
+const SIGN_IN_MODES = ['auto', 'webdav', 'nextcloud', 'service'] as const;
 
 /** The data folder, resolved before the rest because generated secrets live there. */
 export function resolveDataDir(env: Env, cwd: string = process.cwd()): string {
@@ -166,6 +167,21 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
     }
   }
   const pagePassword = secret('ADMIN_PASSWORD', 12, 'choose a longer one, e.g. `openssl rand -base64 18`') ?? null;
+  const signInRaw = (str('SIGN_IN_MODE') ?? 'auto').toLowerCase();
+  if (!(SIGN_IN_MODES as readonly string[]).includes(signInRaw)) problems.push(`SIGN_IN_MODE must be one of ${SIGN_IN_MODES.join(', ')}`);
+  const signInPassword = secret('SIGN_IN_PASSWORD', 12, 'choose a longer one, e.g. `openssl rand -base64 18`') ?? null;
+  const loopback = (h: string): boolean => /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(h);
+  const exposed = !loopback(host) || !loopback(new URL(publicUrl).hostname);
+  if (signInRaw === 'service' && signInPassword === null && exposed) {
+    problems.push('SIGN_IN_MODE=service on an address other machines reach needs SIGN_IN_PASSWORD (anyone could otherwise edit with the service account)');
+  }
+  if (signInRaw === 'nextcloud' && storageUrl === null) problems.push('SIGN_IN_MODE=nextcloud needs STORAGE_URL (the Nextcloud WebDAV URL)');
+  if (signInRaw === 'webdav' && storageUrl === null) problems.push('SIGN_IN_MODE=webdav needs STORAGE_URL (the drive people sign in to)');
+  const editableFormats: string[] = [];
+  for (const raw of (str('EDITABLE_FORMATS') ?? '').split(',').map((x) => x.trim().toLowerCase().replace(/^\./, '')).filter(Boolean)) {
+    if (/^[a-z0-9]{1,10}$/.test(raw)) editableFormats.push(raw);
+    else problems.push('EDITABLE_FORMATS must be file extensions separated by commas, e.g. docx,xlsx,pptx');
+  }
   const levelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -207,6 +223,17 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
     postMessageOrigin: origin('POST_MESSAGE_ORIGIN') ?? new URL(publicUrl).origin,
     adminPassword: pagePassword,
     checkIntervalMinutes: int('CHECK_INTERVAL_MINUTES', 15, 0, 7 * 24 * 60),
+    signIn: {
+      mode: signInRaw as 'auto' | SignInMode,
+      password: signInPassword,
+      sessionTtlSeconds: int('SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
+    },
+    editableFormats: [...new Set(editableFormats)],
+    http: {
+      headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 30_000, 1_000, 600_000),
+      bodyIdleTimeoutMs: int('BODY_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 3_600_000, 0, 24 * 3_600_000),
+    },
     logLevel: levelRaw as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

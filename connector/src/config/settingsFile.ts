@@ -30,6 +30,13 @@ export const SETTING_KEYS: readonly SettingKey[] = [
   { key: 'STORAGE_ADMIN_USER', secret: false, description: 'drive admin account (diagnostics only)' },
   { key: 'STORAGE_ADMIN_PASSWORD', secret: true, description: 'drive admin password (diagnostics only)' },
   { key: 'REDIS_URL', secret: true, description: 'Redis for several bridge instances' },
+  { key: 'SIGN_IN_MODE', secret: false, description: 'auto, webdav (own drive credentials), nextcloud (Login Flow v2) or service (one account, users named)' },
+  { key: 'SIGN_IN_PASSWORD', secret: true, description: 'shared password for service-mode sign-in' },
+  { key: 'SESSION_TTL_SECONDS', secret: false, description: 'lifetime of a user session in seconds' },
+  { key: 'EDITABLE_FORMATS', secret: false, description: 'extensions that open for editing, comma-separated (empty = all DS can edit)' },
+  { key: 'HEADERS_TIMEOUT_MS', secret: false, description: 'time a client has to send request headers' },
+  { key: 'BODY_IDLE_TIMEOUT_MS', secret: false, description: 'longest pause in a request body before 408' },
+  { key: 'REQUEST_TIMEOUT_MS', secret: false, description: 'longest whole request (0 = none)' },
   { key: 'CHECK_INTERVAL_MINUTES', secret: false, description: 'minutes between background check runs (0 = off)' },
   { key: 'LOG_LEVEL', secret: false, description: 'fatal, error, warn, info, debug, trace or silent' },
 ];
