@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+// Types only at load time: ioredis (~10 MB of heap) is imported when a Redis store is actually created.
+import type { Redis, RedisOptions } from 'ioredis';
 import type { CasResult, StateStore } from './StateStore.js';
 import { StateStoreError } from '../errors/errors.js';
 
@@ -304,6 +305,7 @@ export async function createRedisStateStore(url: string, options: RedisStateStor
     if (!Number.isFinite(v) || v <= 0) throw failEarly(`invalid ${name} ${String(v)}`, parsed.server);
   }
   const { server, redact } = parsed;
+  const { Redis: RedisClient } = await import('ioredis');
 
   const redisOptions: RedisOptions = {
     lazyConnect: true,
@@ -327,7 +329,7 @@ export async function createRedisStateStore(url: string, options: RedisStateStor
   };
   let client: Client;
   try {
-    client = new Redis(url, redisOptions) as Client;
+    client = new RedisClient(url, redisOptions) as Client;
   } catch (e) {
     throw failEarly(`invalid Redis URL: ${redact(e instanceof Error ? e.message : String(e))}`, server);
   }
