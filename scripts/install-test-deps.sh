@@ -6,8 +6,12 @@
 # least one required command is not on PATH.
 #
 # To add a dependency, append a "command:package" pair to REQUIRED below
-# (command = executable looked up on PATH, package = Debian package providing it).
+# (command = executable looked up on PATH, or an absolute path to a file that must exist, for packages
+# without a command such as fonts; package = Debian package providing it).
 set -euo pipefail
+
+# nginx (and other daemons) live in /usr/sbin, which a non-root PATH may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin" ;; esac
 
 REQUIRED=(
   "rclone:rclone"
@@ -15,9 +19,23 @@ REQUIRED=(
   "openssl:openssl"
   "xxd:xxd"
   "chromium:chromium"
+  # Reverse proxy in front of two bridge instances (test/integration/cluster); the tests run their own nginx
+  # as an unprivileged process with its own prefix and config, never the system one.
+  "nginx:nginx"
+  # CJK font, so chromium renders the zh-CN screenshots of the admin page with real glyphs.
+  "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei"
 )
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
+
+# Where a requirement is found: a command on PATH, or an absolute path that exists. Prints it; fails when missing.
+locate() {
+  if [[ "$1" == /* ]]; then
+    [[ -e "$1" ]] && printf '%s\n' "$1"
+  else
+    command -v "$1" 2>/dev/null
+  fi
+}
 die() { printf 'install-test-deps: ERROR: %s\n' "$*" >&2; exit 1; }
 
 missing_pkgs=()
@@ -27,10 +45,10 @@ for pair in "${REQUIRED[@]}"; do
   if [[ -z "$cmd" || -z "$pkg" || "$cmd" == "$pair" ]]; then
     die "malformed entry '$pair' (expected command:package)"
   fi
-  if path="$(command -v "$cmd" 2>/dev/null)"; then
+  if path="$(locate "$cmd")"; then
     log "ok       $pkg ($cmd -> $path)"
   else
-    log "missing  $pkg ($cmd not found on PATH)"
+    log "missing  $pkg ($cmd not found)"
     missing_pkgs+=("$pkg")
   fi
 done
@@ -60,12 +78,26 @@ log "installing ${missing_pkgs[*]}"
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" \
   || die "apt-get install failed for: ${missing_pkgs[*]}"
 
+# Debian's nginx package starts a system nginx on port 80 when it is installed. The tests never use it
+# (they run their own on free ports), so stop it and keep it from starting at boot.
+if [[ " ${missing_pkgs[*]} " == *" nginx "* ]]; then
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+    "${SUDO[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+  else
+    "${SUDO[@]}" update-rc.d nginx disable >/dev/null 2>&1 || true
+  fi
+  if [[ -s /run/nginx.pid ]] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+    "${SUDO[@]}" nginx -s quit 2>/dev/null || "${SUDO[@]}" kill "$(cat /run/nginx.pid)" 2>/dev/null || true
+  fi
+  log "stopped and disabled the system nginx the package started (tests run their own)"
+fi
+
 # Verify every required command is now present.
 failed=()
 for pair in "${REQUIRED[@]}"; do
   cmd="${pair%%:*}"
   pkg="${pair#*:}"
-  if path="$(command -v "$cmd" 2>/dev/null)"; then
+  if path="$(locate "$cmd")"; then
     log "ok       $pkg ($cmd -> $path)"
   else
     failed+=("$pkg")
