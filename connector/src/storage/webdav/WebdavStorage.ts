@@ -116,15 +116,39 @@ export class WebdavStorage implements StorageAdapter {
 
   /**
    * Runs one request with a timeout on the wait for the answer; maps failures to StorageError.
-   * Returns the fetch Response (status < 400).
+   * Returns the fetch Response (status < 400); its body, if read later, has no timeout (see {@link requestText}).
    */
-  private async request(
+  private request(
     op: string,
     p: string,
     init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
     signal?: AbortSignal,
   ): Promise<Response> {
-    // The timeout is for no progress: re-armed on every chunk of a streamed body, then for the wait for the answer.
+    return this.exchange(op, p, init, signal, async (res) => res);
+  }
+
+  /** Runs one request and reads its answer as text, the idle timeout covering the body too (a 207 that stalls). */
+  private requestText(
+    op: string,
+    p: string,
+    init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
+    signal?: AbortSignal,
+  ): Promise<string> {
+    return this.exchange(op, p, init, signal, (res, arm) => readBodyText(res, arm, MAX_ANSWER_BYTES));
+  }
+
+  /**
+   * The one place requests are made: a timeout for no progress (re-armed on every chunk of a streamed request body,
+   * then for the wait for the answer, and on every chunk of the answer that `consume` reads), failures mapped to
+   * StorageError.
+   */
+  private async exchange<T>(
+    op: string,
+    p: string,
+    init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
+    signal: AbortSignal | undefined,
+    consume: (res: Response, arm: () => void) => Promise<T>,
+  ): Promise<T> {
     const timeout = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
@@ -150,14 +174,17 @@ export class WebdavStorage implements StorageAdapter {
       data = source.pipe(progress);
     }
     const signals = signal ? [timeout.signal, signal] : [timeout.signal];
+    const combined = AbortSignal.any(signals);
     try {
-      return (await this.client.customRequest(p, {
+      const res = (await this.client.customRequest(p, {
         url: init.url ?? this.urlOf(p),
         method: init.method,
         headers: init.headers ?? {},
         ...(data !== undefined ? { data: data as string } : {}),
-        signal: AbortSignal.any(signals),
+        signal: combined,
       })) as unknown as Response;
+      arm();
+      return await consume(res, arm);
     } catch (e) {
       const response = (e as { response?: Response }).response;
       let sabre = null;
@@ -196,14 +223,14 @@ export class WebdavStorage implements StorageAdapter {
   }
 
   private async propfind(p: string, depth: '0' | '1', signal?: AbortSignal): Promise<FileInfo[]> {
-    const res = await this.request('propfind', p, {
+    const text = await this.requestText('propfind', p, {
       method: 'PROPFIND',
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
       data: PROPFIND_BODY,
     }, signal);
     let entries: DavEntry[];
     try {
-      entries = await parseMultistatus(await res.text());
+      entries = await parseMultistatus(text);
     } catch (e) {
       throw new StorageError('unavailable', 'The drive answered PROPFIND with something that is not WebDAV', { op: 'propfind', path: p }, { cause: e });
     }
@@ -461,13 +488,13 @@ export class WebdavStorage implements StorageAdapter {
     <d:where><d:eq><d:prop><oc:fileid/></d:prop><d:literal>${upstreamId}</d:literal></d:eq></d:where>
   </d:basicsearch>
 </d:searchrequest>`;
-    const res = await this.request('search', '/', {
+    const text = await this.requestText('search', '/', {
       method: 'SEARCH',
       url: `${davRoot}/`,
       headers: { 'Content-Type': 'text/xml; charset=utf-8' },
       data: body,
     });
-    const entries = await parseMultistatus(await res.text()).catch(() => []);
+    const entries = await parseMultistatus(text).catch(() => []);
     for (const e of entries) {
       if (String(e.props.fileid ?? '') !== upstreamId) continue;
       const p = this.pathOfHref(e.href);
@@ -480,6 +507,30 @@ export class WebdavStorage implements StorageAdapter {
   async close(): Promise<void> {
     this.agent.destroy();
   }
+}
+
+/** Longest PROPFIND or SEARCH answer read (a folder of some 100,000 entries); a longer one is refused. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads an answer's body as UTF-8 text, calling `arm` on every chunk (the caller's idle timer: aborting its signal
+ * fails the read) and refusing a body above `limit` bytes.
+ */
+async function readBodyText(res: Response, arm: () => void, limit: number): Promise<string> {
+  const body = res.body as unknown as AsyncIterable<Uint8Array> | null;
+  if (body === null) return '';
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    arm();
+    n += chunk.byteLength;
+    if (n > limit) {
+      (body as unknown as { destroy?: () => void }).destroy?.();
+      throw new StorageError('unavailable', 'The drive sent an answer too large to read', { bytes: n });
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function safeText(res: Response): Promise<string> {
