@@ -15,6 +15,9 @@ import { LoadedVersions } from './files/LoadedVersions.js';
 import { Locks } from './locks/Locks.js';
 import { DiscoveryClient } from './discovery/DiscoveryClient.js';
 import type { ProofCounters } from './wopi/proofCheck.js';
+import type { UserService } from './users/types.js';
+import { createUserService } from './users/createUserService.js';
+import { hasUserPlaceholder, userDavRoot } from './users/userDavRoot.js';
 
 /** Everything the server and the CLI share: the drive, the state store and what is built on them. */
 export interface Runtime {
@@ -33,6 +36,8 @@ export interface Runtime {
   /** DS discovery, when DOCS_URL is set. */
   discovery: DiscoveryClient | null;
   proofCounters: ProofCounters;
+  /** Sign-in sessions and each session's drive (users.mode is the resolved SIGN_IN_MODE). */
+  users: UserService;
   close(): Promise<void>;
 }
 
@@ -66,12 +71,16 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
       username = embedded.username;
       password = embedded.password;
       flavour = 'generic';
-    } else if (config.storage.flavour === 'auto') {
-      const status = await detectFlavour(url, Math.min(config.storage.timeoutMs, 10_000));
-      flavour = status.flavour;
-      log.info({ flavour, product: status.productName, version: status.version }, 'drive detected');
     } else {
-      flavour = config.storage.flavour;
+      // A `{user}` placeholder in STORAGE_URL (per-user roots): the service account's own root is its own name's.
+      if (username !== null && hasUserPlaceholder(url)) url = userDavRoot(url, username);
+      if (config.storage.flavour === 'auto') {
+        const status = await detectFlavour(url, Math.min(config.storage.timeoutMs, 10_000));
+        flavour = status.flavour;
+        log.info({ flavour, product: status.productName, version: status.version }, 'drive detected');
+      } else {
+        flavour = config.storage.flavour;
+      }
     }
     const storage = new WebdavStorage({ url, username, password, flavour, timeoutMs: config.storage.timeoutMs });
     const lockTtlMs = config.lockTtlSeconds * 1000;
@@ -92,10 +101,12 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
     } else if (config.docs.proofMode !== 'off' && options.discovery !== false) {
       log.warn('no DOCS_URL: WOPI requests cannot be proven to come from DocumentServer');
     }
+    const files = new FileIndex(state, storage);
+    const users = createUserService({ config, log, state, storage, files, flavour, embedded: embedded !== null, davUrl: url });
     return {
       storage,
       state,
-      files: new FileIndex(state, storage),
+      files,
       locks: new Locks(state, lockTtlMs),
       versions: new LoadedVersions(state),
       flavour,
@@ -104,8 +115,10 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
       driveAccess: { davUrl: url, username, password },
       discovery,
       proofCounters: {},
+      users,
       close: async () => {
         discovery?.stop();
+        await users.close();
         await storage.close();
         await embedded?.stop();
         await state.close();

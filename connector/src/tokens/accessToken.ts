@@ -17,6 +17,8 @@ export interface AccessGrant {
   jti: string;
   /** Expiry, ms since the epoch (= access_token_ttl). */
   expiresAt: number;
+  /** The sign-in session the token was issued in (claim `sid`); null for tokens made outside one (the CLI's). */
+  sid: string | null;
 }
 
 const keys = new Map<string, KeyObject>();
@@ -41,19 +43,23 @@ interface Claims {
   jti: string;
   exp: number;
   iat: number;
+  sid?: string;
 }
+
+/** Shape of a session id (random base64url); anything else in a `sid` claim is refused. */
+const SID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 /**
  * Issues a WOPI access token: a JWT (HS256), URL-safe as it is (base64url parts and dots).
  * @param secret WOPI_TOKEN_SECRET
- * @param grant who, which file, which permission
+ * @param grant who, which file, which permission, and the sign-in session it belongs to (if any)
  * @param ttlSeconds lifetime
  * @param now clock (ms)
  * @returns the token and access_token_ttl (its expiry in ms since the epoch, as WOPI defines it — not a duration)
  */
 export function issueAccessToken(
   secret: string,
-  grant: { userId: string; userName?: string; fileId: string; canWrite: boolean },
+  grant: { userId: string; userName?: string; fileId: string; canWrite: boolean; sid?: string | null },
   ttlSeconds: number,
   now: number = Date.now(),
 ): { token: string; accessTokenTtl: number; jti: string } {
@@ -61,6 +67,7 @@ export function issueAccessToken(
   const exp = iat + ttlSeconds;
   const jti = randomBytes(9).toString('base64url');
   const claims: Claims = { sub: grant.userId, name: grant.userName ?? grant.userId, fid: grant.fileId, w: grant.canWrite ? 1 : 0, jti, iat, exp };
+  if (grant.sid !== undefined && grant.sid !== null) claims.sid = grant.sid;
   const token = jwt.sign(claims, keyOf(secret), { algorithm: 'HS256', audience: AUDIENCE, issuer: ISSUER });
   return { token, accessTokenTtl: exp * 1000, jti };
 }
@@ -91,6 +98,7 @@ export function verifyAccessToken(secret: string, token: string | undefined, fil
   if (typeof claims.fid !== 'string' || typeof claims.sub !== 'string' || (claims.w !== 0 && claims.w !== 1)) {
     throw new InvalidTokenError('bad_claims');
   }
+  if (claims.sid !== undefined && (typeof claims.sid !== 'string' || !SID_PATTERN.test(claims.sid))) throw new InvalidTokenError('bad_claims');
   if (claims.fid !== fileId) throw new InvalidTokenError('other_file', { jti: claims.jti });
   return {
     userId: claims.sub,
@@ -99,5 +107,6 @@ export function verifyAccessToken(secret: string, token: string | undefined, fil
     canWrite: claims.w === 1,
     jti: String(claims.jti),
     expiresAt: claims.exp * 1000,
+    sid: claims.sid ?? null,
   };
 }

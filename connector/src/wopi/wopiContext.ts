@@ -9,6 +9,7 @@ import type { AccessGrant } from '../tokens/accessToken.js';
 import type { StateStore } from '../state/StateStore.js';
 import type { DiscoveryClient } from '../discovery/DiscoveryClient.js';
 import type { ProofCounters } from './proofCheck.js';
+import type { UserDrive, UserService, UserSession } from '../users/types.js';
 
 /** What WOPI operations need; built once by createApp's caller. */
 export interface WopiDeps {
@@ -23,6 +24,8 @@ export interface WopiDeps {
   discovery: DiscoveryClient | null;
   /** Proof outcomes since start. */
   proofCounters: ProofCounters;
+  /** Sign-in sessions: a token issued in one reaches the drive with that session's credentials. */
+  users: UserService;
 }
 
 export interface WopiState {
@@ -31,6 +34,10 @@ export interface WopiState {
   op?: string;
   fileId?: string;
   grant?: AccessGrant;
+  /** The sign-in session of the token (tokens with a `sid` claim). */
+  session?: UserSession;
+  /** That session's drive; absent for tokens without a session (the configured drive is used). */
+  drive?: UserDrive;
   bytes?: number;
   result?: string;
 }

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { Next } from 'koa';
-import { NotImplementedError, BadRequestError } from '../errors/errors.js';
+import { NotImplementedError, BadRequestError, InvalidTokenError } from '../errors/errors.js';
 import { H, assertSingleValued, readHeader } from './wopiHeaders.js';
 import { authenticate } from './authenticate.js';
 import { proofCheck } from './proofCheck.js';
@@ -13,6 +13,7 @@ import { putRelativeFile } from './operations/putRelativeFile.js';
 import { renameFile } from './operations/renameFile.js';
 import { deleteFile } from './operations/deleteFile.js';
 import { putUserInfo } from './operations/putUserInfo.js';
+import { endSessionRefusedByDrive } from '../users/driveRefusedSession.js';
 
 type Operation = (ctx: WopiContext, deps: WopiDeps) => Promise<void>;
 
@@ -39,10 +40,22 @@ export function wopiRouter(deps: WopiDeps): Router<WopiState> {
     ctx.state.op = op;
     await next();
   };
-  const run = (fn: Operation) => (ctx: WopiContext) => fn(ctx, deps);
+  // A token from a sign-in session reaches the drive as that session's person (their credentials and root).
+  const call = async (fn: Operation, ctx: WopiContext): Promise<void> => {
+    const { drive, session } = ctx.state;
+    if (!drive || !session) return fn(ctx, deps);
+    try {
+      await fn(ctx, { ...deps, storage: drive.storage, files: drive.files });
+    } catch (e) {
+      // The drive refused the session's own credentials (app password revoked): the session ends with it.
+      if ((await endSessionRefusedByDrive(deps.users, session, e)) !== null) throw new InvalidTokenError('session_revoked', { by: 'drive' });
+      throw e;
+    }
+  };
+  const run = (fn: Operation) => (ctx: WopiContext) => call(fn, ctx);
   // MS-WOPI order: the proof first, then the token, then the operation.
   const proof = proofCheck({ mode: deps.config.docs.proofMode, discovery: deps.discovery, publicUrl: deps.config.publicUrl, counters: deps.proofCounters });
-  const auth = authenticate(deps.config.tokens.secret);
+  const auth = authenticate(deps.config.tokens.secret, deps.users);
   router.use(async (ctx, next) => {
     assertSingleValued(ctx.req.headersDistinct);
     await next();
@@ -66,7 +79,7 @@ export function wopiRouter(deps: WopiDeps): Router<WopiState> {
       const entry = OVERRIDES[String(ctx.headers[H.override]).toUpperCase()];
       if (!entry) throw new NotImplementedError('this X-WOPI-Override');
       if (entry[0] === 'Lock' && ctx.headers[H.oldLock] !== undefined) ctx.state.op = 'UnlockAndRelock';
-      await entry[1](ctx, deps);
+      await call(entry[1], ctx);
     },
   );
   return router;
