@@ -9,6 +9,7 @@ import { createMetrics, observeRequest, type Metrics } from './metrics/createMet
 import { checkReadiness } from './health/readiness.js';
 import { adminRouter, type AdminDeps } from './admin/adminRouter.js';
 import { adminSecurityHeaders } from './admin/adminSecurityHeaders.js';
+import { probeRouter } from './checks/probe/probeRouter.js';
 
 export interface AppDeps extends WopiDeps {
   log: Logger;
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = await metrics.registry.metrics();
   });
   app.use(health.routes());
+  app.use(probeRouter(deps.state)); // DS → bridge probe of the checks (checks/probe)
   if (deps.admin) app.use(adminRouter({ config: deps.config, log: deps.log, state: deps.state, ...deps.admin }));
   return app;
 }

@@ -57,7 +57,7 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
   }
   const metrics = createMetrics();
   const checker = new BackgroundChecker({
-    checks: () => configuredChecks(config, runtime.driveAccess),
+    checks: () => configuredChecks(config, runtime.driveAccess, { state: runtime.state }),
     secrets: [...configuredSecrets(config, runtime.driveAccess), config.adminPassword],
     intervalMs: options.checkIntervalMs ?? config.checkIntervalMinutes * 60_000,
     ...(options.firstCheckDelayMs !== undefined ? { firstRunDelayMs: options.firstCheckDelayMs } : {}),

@@ -8,7 +8,10 @@ import type { Cli } from '../cli/context.js';
 import { parse, seconds } from '../cli/args.js';
 import { EXIT, UsageError, type ExitCode } from '../cli/exitCodes.js';
 import { jsonText, renderTable } from '../cli/output.js';
-import { loadCliConfig } from '../cli/runtime.js';
+import { existsSync } from 'node:fs';
+import { loadCliConfig, openStateStore, sqlitePath } from '../cli/runtime.js';
+import type { StateStore } from '../../connector/src/state/StateStore.js';
+import { DOCS_REACHES_BRIDGE_ID } from '../../connector/src/checks/checkDocsReachesBridge.js';
 import type { Config } from '../../connector/src/config/config.js';
 import type { CheckStatus } from '../../connector/src/checks/CheckResult.js';
 import { ALL_CHECK_IDS, configuredChecks, configuredSecrets, type DriveAccess } from '../../connector/src/checks/configuredChecks.js';
@@ -48,11 +51,26 @@ function render(run: CheckRun, cli: Cli): string {
   return out;
 }
 
+/**
+ * The server's state store, for the DS → bridge probe: the running bridge's probe endpoint records there what DS
+ * sends. Null (the check is skipped) when the bridge has never run here (no SQLite file) or the store cannot be opened.
+ */
+async function openProbeState(config: Config, ids: readonly string[] | undefined): Promise<StateStore | null> {
+  if (config.docs.internalUrl === null || (ids !== undefined && !ids.includes(DOCS_REACHES_BRIDGE_ID))) return null;
+  if (config.redisUrl === null && !existsSync(sqlitePath(config))) return null;
+  try {
+    return await openStateStore(config);
+  } catch {
+    return null;
+  }
+}
+
 async function runAndReport(cli: Cli, ids: readonly string[] | undefined, json: boolean, totalTimeoutMs: number): Promise<ExitCode> {
   const { config } = await loadCliConfig(cli);
   const { drive, close } = await openDrive(config);
+  const state = await openProbeState(config, ids);
   try {
-    const defs = configuredChecks(config, drive, ids ? { only: ids } : {});
+    const defs = configuredChecks(config, drive, { state, ...(ids ? { only: ids } : {}) });
     const progress = !json && process.stderr.isTTY === true;
     const run = await runChecks(defs, {
       totalTimeoutMs,
@@ -68,6 +86,7 @@ async function runAndReport(cli: Cli, ids: readonly string[] | undefined, json: 
     cli.out(json ? jsonText({ status: run.status, ms: Math.round(run.ms), results: run.results }) : render(run, cli));
     return exitFor(run.status);
   } finally {
+    await state?.close();
     await close();
   }
 }

@@ -287,6 +287,11 @@ export interface DocServiceDoubleOptions {
   downloadAttempts?: number;
   /** Delay between download attempts in ms (`downloadAttemptDelay`). Default 1000. */
   downloadRetryDelayMs?: number;
+  /**
+   * ConvertService downloads never leave DS: every attempt fails before a request is sent, as with the private-IP
+   * filter really applied (`87`: `-4`, the source sees nothing). Default false.
+   */
+  downloadBlocked?: boolean;
 }
 
 /** Extra values for {@link DocServiceDouble.signWopiRequest}. */
@@ -514,6 +519,7 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
     outboxHeader: opts.outboxHeader ?? 'Authorization',
     downloadAttempts: opts.downloadAttempts ?? 3,
     downloadRetryDelayMs: opts.downloadRetryDelayMs ?? 1000,
+    downloadBlocked: opts.downloadBlocked ?? false,
   };
   const discoveryTemplate = readFileSync(path.join(ONLYOFFICE_FIXTURE_DIR, 'discovery.xml'), 'utf8');
   let keys: { current: ProofKey; old: ProofKey } | null = options.proofKeys
@@ -585,6 +591,7 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
   }
 
   function download(url: string): Promise<boolean> {
+    if (options.downloadBlocked) return Promise.resolve(false); // `87`: refused by DS's own filter, nothing sent
     return new Promise((resolve) => {
       let target: URL;
       try {

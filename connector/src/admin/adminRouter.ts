@@ -280,7 +280,7 @@ export function adminRouter(deps: AdminDeps): Middleware {
   };
 
   const checksFor = (candidate: Config, drive: DriveAccess | null, pageUrl: string, only: readonly string[] | undefined): CheckDefinition[] => {
-    const defs = configuredChecks(candidate, drive ?? deps.driveAccess, { adminPageUrl: pageUrl, ...(only ? { only } : {}) });
+    const defs = configuredChecks(candidate, drive ?? deps.driveAccess, { adminPageUrl: pageUrl, state: deps.state, ...(only ? { only } : {}) });
     if (drive !== null) return defs;
     return defs.map((d) =>
       DRIVE_CHECK_ID_SET.has(d.id)

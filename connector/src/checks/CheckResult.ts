@@ -4,6 +4,8 @@
  * a token (checks are written that way and `runChecks` scrubs the configured secrets once more).
  */
 
+import { msg, type CheckMessages } from './checkMessages.js';
+
 /** `skipped` = the check could not apply (e.g. no DocumentServer configured); it says why in `summary`. */
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
@@ -22,6 +24,8 @@ export interface CheckResult {
   ms: number;
   /** Machine-readable facts (version, clock skew, proof-key fingerprints…), for `--json` and the page. */
   data?: Record<string, unknown>;
+  /** The same summary, detail and fix as message keys with parameters, for the page's translations. */
+  messages?: CheckMessages;
 }
 
 /** A result before its duration is known (the check wrapper measures `ms`). */
@@ -63,6 +67,7 @@ export async function measureCheck(id: string, body: () => Promise<CheckOutcome>
       summary: 'The check itself failed before it could reach a verdict.',
       detail: `Internal error: ${describeError(e)}`,
       fix: 'This is a bug in the bridge: report it with this message and the bridge log.',
+      messages: { summary: msg('internal_error'), detail: msg('internal_error_detail', { error: describeError(e) }), fix: msg('report_bug') },
     };
   }
   return { ...outcome, id, ms: Math.max(0, Math.round(now() - started)) };

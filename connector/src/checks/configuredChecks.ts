@@ -4,6 +4,9 @@ import type { CheckDefinition } from './runChecks.js';
 import { docsChecks, DOCS_CHECK_IDS } from './docsChecks.js';
 import { checkDrive, DRIVE_CHECK_IDS } from './checkDrive.js';
 import { checkStorageEncryption, ENCRYPTION_CHECK_IDS } from './checkStorageEncryption.js';
+import { checkDocsReachesBridge, DOCS_REACHES_BRIDGE_ID, reachesBridgeTimeoutMs } from './checkDocsReachesBridge.js';
+import { ProbeRecords } from './probe/ProbeRecords.js';
+import type { StateStore } from '../state/StateStore.js';
 
 /** How the bridge reaches its drive (for the embedded default: the in-process server's URL and account). */
 export interface DriveAccess {
@@ -15,6 +18,7 @@ export interface DriveAccess {
 /** Every check id, in display order. */
 export const ALL_CHECK_IDS: readonly string[] = [
   ...DOCS_CHECK_IDS,
+  DOCS_REACHES_BRIDGE_ID,
   DRIVE_CHECK_IDS.reachable,
   DRIVE_CHECK_IDS.credentials,
   DRIVE_CHECK_IDS.flavour,
@@ -50,10 +54,16 @@ function shared(ids: readonly string[], titles: readonly string[], timeoutMs: nu
  * @param drive how the drive is reached
  * @param options.adminPageUrl the page's own URL, for the mixed-content check
  * @param options.only run only these ids
+ * @param options.state the running bridge's state store, where its probe endpoint records what DS sends (without
+ *   it the "DocumentServer reaches the bridge" check is skipped)
  */
-export function configuredChecks(config: Config, drive: DriveAccess, options: { adminPageUrl?: string | null; only?: readonly string[] } = {}): CheckDefinition[] {
+export function configuredChecks(
+  config: Config,
+  drive: DriveAccess,
+  options: { adminPageUrl?: string | null; only?: readonly string[]; state?: StateStore | null } = {},
+): CheckDefinition[] {
   const timeoutMs = config.docs.timeoutMs;
-  const docs = docsChecks({
+  const docsInput = {
     internalUrl: config.docs.internalUrl,
     publicUrl: config.docs.publicUrl,
     bridgeUrl: config.publicUrl,
@@ -65,7 +75,15 @@ export function configuredChecks(config: Config, drive: DriveAccess, options: { 
     nodeUrls: config.docs.nodeUrls,
     proofMode: config.docs.proofMode,
     timeoutMs,
-  });
+  };
+  const docs = docsChecks(docsInput);
+  const probes = options.state ? new ProbeRecords(options.state) : null;
+  const reaches: CheckDefinition = {
+    id: DOCS_REACHES_BRIDGE_ID,
+    title: 'DocumentServer reaches the bridge',
+    timeoutMs: reachesBridgeTimeoutMs(timeoutMs),
+    run: (signal) => checkDocsReachesBridge({ ...docsInput, probes }, { signal }),
+  };
   const driveInput = {
     davUrl: drive.davUrl,
     username: drive.username,
@@ -85,7 +103,7 @@ export function configuredChecks(config: Config, drive: DriveAccess, options: { 
     driveInput.timeoutMs + 1000,
     (signal) => checkStorageEncryption({ ...driveInput, adminUsername: config.storage.adminUsername, adminPassword: config.storage.adminPassword }, { signal }),
   );
-  const all = [...docs, ...driveDefs, ...encryptionDefs];
+  const all = [...docs, reaches, ...driveDefs, ...encryptionDefs];
   return options.only ? all.filter((d) => options.only?.includes(d.id)) : all;
 }
 

@@ -117,3 +117,64 @@ export function measureSkewMs(dateHeader: string | undefined, sentMs: number, re
   // The header is truncated to the second: compare with the middle of that second.
   return Math.round(ds + 500 - (sentMs + receivedMs) / 2);
 }
+
+/** The ConvertService's answer (HTTP 200 in every case on DS, captures `30`–`34`, `83`–`87`). */
+export type ConvertAnswer = { kind: 'error'; error: number } | { kind: 'converted'; percent: number | null };
+
+/**
+ * Reads `{"error":N}` / `{"endConvert":true,"fileUrl":…}` (JSON with `Accept: application/json`) or
+ * `<FileResult><Error>N</Error></FileResult>` / `<EndConvert>True</EndConvert>` (XML otherwise).
+ * @returns null for anything else (not 200, not one of these shapes)
+ */
+export function parseConvertAnswer(res: Pick<ProbeResponse, 'status' | 'body'>): ConvertAnswer | null {
+  if (res.status !== 200) return null;
+  const body = res.body.trim();
+  if (body.startsWith('{')) {
+    let o: unknown;
+    try {
+      o = JSON.parse(body);
+    } catch {
+      return null;
+    }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
+    const r = o as Record<string, unknown>;
+    const error = typeof r.error === 'number' ? r.error : typeof r.error === 'string' && /^-?\d+$/.test(r.error) ? Number(r.error) : null;
+    if (error !== null && Number.isInteger(error)) return { kind: 'error', error };
+    if (typeof r.endConvert === 'boolean' || typeof r.fileUrl === 'string') return { kind: 'converted', percent: typeof r.percent === 'number' ? r.percent : null };
+    return null;
+  }
+  if (/^<(\?xml|FileResult)/i.test(body)) {
+    const err = /<Error>\s*(-?\d+)\s*<\/Error>/i.exec(body);
+    if (err) return { kind: 'error', error: Number(err[1]) };
+    if (/<EndConvert>\s*(True|False)\s*<\/EndConvert>/i.test(body) || /<FileUrl>/i.test(body)) return { kind: 'converted', percent: null };
+  }
+  return null;
+}
+
+/** What a ConvertService error code means (`c_oAscServerErrorCodes` as the conversion API documents them). */
+export function convertErrorMeaning(code: number): string {
+  switch (code) {
+    case -1:
+      return 'unknown error';
+    case -2:
+      return 'conversion timeout';
+    case -3:
+      return 'conversion error';
+    case -4:
+      return 'error while downloading the document file to be converted';
+    case -5:
+      return 'incorrect password';
+    case -6:
+      return 'error while accessing the conversion result database';
+    case -7:
+      return 'input error';
+    case -8:
+      return 'invalid token';
+    case -9:
+      return 'the converter cannot determine the output format automatically';
+    case -10:
+      return 'size limit exceeded';
+    default:
+      return `unknown error code ${code}`;
+  }
+}

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { describeError, worstStatus, type CheckResult, type CheckStatus } from './CheckResult.js';
 import { formatMs } from './classifyTransportError.js';
+import { isCheckMessages, msg, type CheckMessage } from './checkMessages.js';
 
 /** One check to run. */
 export interface CheckDefinition {
@@ -80,15 +81,19 @@ export async function runChecks(checks: readonly CheckDefinition[], options: Run
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       const stop = new Promise<CheckResult>((resolve) => {
-        const give = (why: string): void => {
+        const give = (why: string, message: CheckMessage): void => {
           controller.abort();
-          resolve(failResult(check.id, why, performance.now() - t0));
+          resolve(failResult(check.id, why, performance.now() - t0, false, message));
         };
         timer = setTimeout(
-          () => give(`The check did not finish within ${formatMs(limit)}${limit === totalMs ? ' (the time limit of the whole run)' : ''}.`),
+          () =>
+            give(
+              `The check did not finish within ${formatMs(limit)}${limit === totalMs ? ' (the time limit of the whole run)' : ''}.`,
+              msg(limit === totalMs ? 'run_timeout_total' : 'run_timeout', { time: formatMs(limit) }),
+            ),
           limit,
         );
-        onAbort = () => give('The check run was cancelled before this check finished.');
+        onAbort = () => give('The check run was cancelled before this check finished.', msg('run_cancelled'));
         if (options.signal?.aborted) onAbort();
         else options.signal?.addEventListener('abort', onAbort, { once: true });
       });
@@ -98,7 +103,8 @@ export async function runChecks(checks: readonly CheckDefinition[], options: Run
           .then(() => check.run(controller.signal))
           .then(
             (r) => normalise(check.id, r, performance.now() - t0),
-            (e: unknown) => failResult(check.id, `The check crashed: ${describeError(e)}`, performance.now() - t0, true),
+            (e: unknown) =>
+              failResult(check.id, `The check crashed: ${describeError(e)}`, performance.now() - t0, true, msg('run_crashed', { error: describeError(e) })),
           );
         result = await Promise.race([ran, stop]);
       } finally {
@@ -114,7 +120,7 @@ export async function runChecks(checks: readonly CheckDefinition[], options: Run
   return { results, status: worstStatus(results), ms: Math.round(performance.now() - started) };
 }
 
-function failResult(id: string, summary: string, ms: number, bug = false): CheckResult {
+function failResult(id: string, summary: string, ms: number, bug: boolean, message: CheckMessage): CheckResult {
   return {
     id,
     status: 'fail',
@@ -123,20 +129,22 @@ function failResult(id: string, summary: string, ms: number, bug = false): Check
       ? 'This is a bug in the bridge: report it with this message and the bridge log.'
       : 'The address this check asks does not answer in time: see the other results for which one, or raise the timeout.',
     ms: Math.round(ms),
+    messages: { summary: message, fix: msg(bug ? 'report_bug' : 'run_timeout_fix') },
   };
 }
 
 /** Keeps a well-formed result (with the definition's id); anything else becomes a `fail`. */
 function normalise(id: string, r: unknown, ms: number): CheckResult {
-  if (typeof r !== 'object' || r === null) return failResult(id, 'The check returned no result.', ms, true);
+  if (typeof r !== 'object' || r === null) return failResult(id, 'The check returned no result.', ms, true, msg('run_no_result'));
   const o = r as Partial<CheckResult>;
   if (!STATUSES.includes(o.status as CheckStatus) || typeof o.summary !== 'string') {
-    return failResult(id, 'The check returned a malformed result.', ms, true);
+    return failResult(id, 'The check returned a malformed result.', ms, true, msg('run_malformed'));
   }
   const out: CheckResult = { id, status: o.status as CheckStatus, summary: o.summary, ms: typeof o.ms === 'number' ? o.ms : Math.round(ms) };
   if (typeof o.detail === 'string') out.detail = o.detail;
   if (typeof o.fix === 'string') out.fix = o.fix;
   if (o.data && typeof o.data === 'object') out.data = o.data;
+  if (isCheckMessages(o.messages)) out.messages = o.messages;
   return out;
 }
 
