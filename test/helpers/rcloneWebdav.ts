@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,11 @@ export interface RcloneWebdavOptions {
   user?: string;
   /** Basic-auth password. Default: `"secret"`. */
   pass?: string;
+  /**
+   * Several accounts (name → password), served through an htpasswd file (`openssl passwd -apr1`) instead of
+   * `--user`/`--pass`; every account sees the same tree. `user`/`pass` default to the first one.
+   */
+  users?: Record<string, string>;
 }
 
 /** A running rclone WebDAV server. */
@@ -108,10 +113,24 @@ function probe(url: string, authorization: string): Promise<number> {
  * @throws if rclone is not installed, exits early, or does not become ready in time.
  */
 export async function startRcloneWebdav(opts: RcloneWebdavOptions = {}): Promise<RcloneWebdav> {
-  const user = opts.user ?? 'test';
-  const pass = opts.pass ?? 'secret';
+  const accounts = Object.entries(opts.users ?? {});
+  const user = opts.user ?? accounts[0]?.[0] ?? 'test';
+  const pass = opts.pass ?? accounts[0]?.[1] ?? 'secret';
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'wopi-rclone-')));
+  // The htpasswd file lives beside the served folder, never inside it.
+  let authDir: string | null = null;
+  let authArgs = ['--user', user, '--pass', pass];
+  if (accounts.length > 0) {
+    authDir = await mkdtemp(path.join(os.tmpdir(), 'wopi-rclone-auth-'));
+    const lines = accounts.map(([name, password]) => {
+      const hash = execFileSync('openssl', ['passwd', '-apr1', '-stdin'], { input: `${password}\n` }).toString('utf8').trim();
+      return `${name}:${hash}`;
+    });
+    const file = path.join(authDir, 'htpasswd');
+    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    authArgs = ['--htpasswd', file];
+  }
 
   const args = [
     'serve',
@@ -121,10 +140,7 @@ export async function startRcloneWebdav(opts: RcloneWebdavOptions = {}): Promise
     '/dev/null',
     '--addr',
     '127.0.0.1:0',
-    '--user',
-    user,
-    '--pass',
-    pass,
+    ...authArgs,
   ];
   const child = spawn('rclone', args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
@@ -146,6 +162,7 @@ export async function startRcloneWebdav(opts: RcloneWebdavOptions = {}): Promise
     stopped = true;
     await terminate(child, STOP_GRACE_MS);
     if (ownsDir) await rm(dir, { recursive: true, force: true });
+    if (authDir !== null) await rm(authDir, { recursive: true, force: true });
   };
 
   try {
