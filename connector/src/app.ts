@@ -9,6 +9,7 @@ import { createMetrics, observeRequest, type Metrics } from './metrics/createMet
 import { checkReadiness } from './health/readiness.js';
 import { adminRouter, type AdminDeps } from './admin/adminRouter.js';
 import { adminSecurityHeaders } from './admin/adminSecurityHeaders.js';
+import { webRouter } from './web/webRouter.js';
 import { probeRouter } from './checks/probe/probeRouter.js';
 
 export interface AppDeps extends WopiDeps {
@@ -51,6 +52,8 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = await metrics.registry.metrics();
   });
   app.use(health.routes());
+  // The pages: file list, host page, sign-in (issue 4).
+  app.use(webRouter({ config: deps.config, users: deps.users, discovery: deps.discovery }));
   app.use(probeRouter(deps.state)); // DS → bridge probe of the checks (checks/probe)
   if (deps.admin) app.use(adminRouter({ config: deps.config, log: deps.log, state: deps.state, ...deps.admin }));
   return app;

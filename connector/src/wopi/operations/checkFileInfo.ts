@@ -19,6 +19,7 @@ export async function checkFileInfo(ctx: WopiContext, deps: WopiDeps): Promise<v
   const canWrite = grant.canWrite && info.permissions.canWrite;
   const [, ext] = splitExtension(info.name);
   const folder = splitPath(info.path).folder;
+  const folderUrl = folder === '/' ? `${deps.config.publicUrl}/` : `${deps.config.publicUrl}/?path=${encodeURIComponent(folder)}`;
   const userInfo = await deps.state.get(USER_INFO_NS, grant.userId);
   ctx.set('Content-Type', 'application/json; charset=utf-8');
   ctx.body = {
@@ -45,7 +46,11 @@ export async function checkFileInfo(ctx: WopiContext, deps: WopiDeps): Promise<v
     ...(userInfo !== null ? { UserInfo: userInfo } : {}),
     FileNameMaxLength: FILE_NAME_MAX_LENGTH,
     PostMessageOrigin: deps.config.postMessageOrigin,
+    // Both lead back to the file list, at the file's folder (the pages' `/?path=`).
+    CloseUrl: folderUrl,
     BreadcrumbBrandName: 'wopi-bridge',
-    BreadcrumbFolderName: folder === '/' ? '/' : splitPath(folder).name,
+    BreadcrumbBrandUrl: `${deps.config.publicUrl}/`,
+    BreadcrumbFolderName: folder === '/' ? 'Home' : splitPath(folder).name,
+    BreadcrumbFolderUrl: folderUrl,
   };
 }
