@@ -9,7 +9,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { Router } from '@koa/router';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/loadConfig.js';
-import { readSettings, writeSettings } from '../config/settingsFile.js';
+import { mergeSharedSettings, readSettings, readSharedSettings, writeSettings, writeSharedSettings } from '../config/settingsFile.js';
 import { ALL_CHECK_IDS, configuredChecks, configuredSecrets, type DriveAccess } from '../checks/configuredChecks.js';
 import type { CheckResult } from '../checks/CheckResult.js';
 import { DOCS_CHECK_IDS } from '../checks/docsChecks.js';
@@ -96,9 +96,22 @@ export function adminRouter(deps: AdminDeps): Middleware {
     ctx.append('Set-Cookie', parts.join('; '));
   };
 
+  /** Whether settings are shared between instances: with Redis, the state store holds them for everyone. */
+  const sharing = config.redisUrl !== null;
+
+  /**
+   * The saved settings as the next start of any instance loads them: this machine's file, replaced by the
+   * shared values in Redis once an instance saved some (see mergeSharedSettings).
+   * @throws ConfigError for an unusable settings file
+   */
+  const readSavedSettings = async (): Promise<Record<string, string>> => {
+    const file = await readSettings(config.dataDir);
+    return sharing ? mergeSharedSettings(file, await readSharedSettings(deps.state)) : file;
+  };
+
   const readFileSettings = async (): Promise<Record<string, string>> => {
     try {
-      return await readSettings(config.dataDir);
+      return await readSavedSettings();
     } catch (e) {
       if (e instanceof ConfigError) throw new SettingsFileError(e.problems);
       throw e;
@@ -129,7 +142,7 @@ export function adminRouter(deps: AdminDeps): Middleware {
     // Scripts may also come from the DS public URL saved for the next start (the page's browser → DS check).
     let saved: string | null = null;
     try {
-      saved = originOf(loadCandidateConfig(config, env, await readSettings(config.dataDir)).docs.publicUrl);
+      saved = originOf(loadCandidateConfig(config, env, await readSavedSettings()).docs.publicUrl);
     } catch {
       // an unusable settings file: the API reports it
     }
@@ -181,7 +194,7 @@ export function adminRouter(deps: AdminDeps): Middleware {
 
   api.get('/settings', async (ctx) => {
     const file = await readFileSettings();
-    ctx.body = { fields: describeSettings(file, env), restartRequired: isRestartRequired(file) };
+    ctx.body = { fields: describeSettings(file, env), restartRequired: isRestartRequired(file), sharedThroughRedis: sharing };
   });
 
   api.get('/checks/last', (ctx) => {
@@ -200,7 +213,7 @@ export function adminRouter(deps: AdminDeps): Middleware {
     const problems: string[] = [];
     let file: Record<string, string> | null = null;
     try {
-      file = await readSettings(config.dataDir);
+      file = await readSavedSettings();
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       problems.push(...e.problems);
@@ -225,8 +238,10 @@ export function adminRouter(deps: AdminDeps): Middleware {
     let saved = false;
     if (request.save === true) {
       await writeSettings(config.dataDir, updates);
+      // With Redis every instance loads them (at its next start; the page and checks read them at once).
+      if (sharing) await writeSharedSettings(deps.state, updates, file);
       saved = true;
-      ctx.state.log.info({ keys: Object.keys(updates), ignored }, 'settings saved');
+      ctx.state.log.info({ keys: Object.keys(updates), ignored, shared: sharing }, 'settings saved');
     }
     const restartRequired = saved ? !isSameConfig(candidate, config) : isRestartRequired(file);
     const drive = driveFor(candidate);

@@ -105,3 +105,87 @@ export async function writeSettings(dataDir: string, updates: Record<string, str
   await chmod(file, 0o600);
   return current;
 }
+
+// ----- shared through the state store (Redis)
+
+/** State-store namespace of the settings shared by every instance (with REDIS_URL). */
+export const SHARED_SETTINGS_NAMESPACE = 'settings';
+/** The one entry holding them all (one JSON object: a save replaces it at once). */
+const SHARED_SETTINGS_KEY = 'current';
+/** Settings that stay per machine: how to reach the shared store itself. */
+export const LOCAL_ONLY_SETTINGS: readonly string[] = ['REDIS_URL'];
+
+/** The part of the state store the shared settings need (StateStore has it). */
+export interface SharedSettingsStore {
+  get(ns: string, key: string): Promise<string | null>;
+  compareAndSet(ns: string, key: string, expected: string | null, next: string | null): Promise<{ ok: boolean; current: string | null }>;
+}
+
+/** Parses the stored object: known keys with string values only (anything else is dropped). */
+function parseShared(raw: string | null): Record<string, string> | null {
+  if (raw === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    const def = settingKey(k);
+    if (def && typeof v === 'string' && !LOCAL_ONLY_SETTINGS.includes(def.key)) out[def.key] = v;
+  }
+  return out;
+}
+
+/**
+ * The shared settings, or null when no instance has saved any yet (then each machine's file applies alone).
+ * @param store the state store (Redis)
+ * @throws whatever the store throws
+ */
+export async function readSharedSettings(store: SharedSettingsStore): Promise<Record<string, string> | null> {
+  return parseShared(await store.get(SHARED_SETTINGS_NAMESPACE, SHARED_SETTINGS_KEY));
+}
+
+/**
+ * The settings in force on this machine: the settings file, replaced — once any instance has saved to the shared
+ * store — by the shared values, except the per-machine ones (REDIS_URL).
+ * @param file the settings file's values
+ * @param shared the shared values (null = none saved yet)
+ */
+export function mergeSharedSettings(file: Readonly<Record<string, string>>, shared: Readonly<Record<string, string>> | null): Record<string, string> {
+  if (shared === null) return { ...file };
+  const out: Record<string, string> = { ...shared };
+  for (const k of LOCAL_ONLY_SETTINGS) if (file[k] !== undefined) out[k] = file[k];
+  return out;
+}
+
+/**
+ * Applies changes to the shared settings (compare-and-set, so two admins saving at once both land).
+ * @param store the state store (Redis)
+ * @param updates changes (null removes a key); per-machine keys are left out
+ * @param base the values to start from when nothing is shared yet (this machine's file)
+ * @returns the shared values after the change
+ * @throws Error when the store keeps changing under the write, or whatever the store throws
+ */
+export async function writeSharedSettings(
+  store: SharedSettingsStore,
+  updates: Readonly<Record<string, string | null>>,
+  base: Readonly<Record<string, string>>,
+): Promise<Record<string, string>> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const raw = await store.get(SHARED_SETTINGS_NAMESPACE, SHARED_SETTINGS_KEY);
+    const next = { ...(parseShared(raw) ?? mergeSharedSettings({}, base)) };
+    for (const k of LOCAL_ONLY_SETTINGS) delete next[k];
+    for (const [k, v] of Object.entries(updates)) {
+      const key = k.toUpperCase();
+      if (LOCAL_ONLY_SETTINGS.includes(key) || !settingKey(key)) continue;
+      if (v === null) delete next[key];
+      else next[key] = v;
+    }
+    const cas = await store.compareAndSet(SHARED_SETTINGS_NAMESPACE, SHARED_SETTINGS_KEY, raw, JSON.stringify(next));
+    if (cas.ok) return next;
+  }
+  throw new Error('the shared settings kept changing while saving; save again');
+}
