@@ -32,7 +32,18 @@ const LAYOUT = [
     keys: ['STORAGE_URL', 'STORAGE_FLAVOUR', 'STORAGE_USER', 'STORAGE_PASSWORD'],
     sub: { title: 'group.drive.admin', intro: 'group.drive.adminIntro', keys: ['STORAGE_ADMIN_USER', 'STORAGE_ADMIN_PASSWORD'] },
   },
-  { id: 'service', title: 'group.service', keys: ['CHECK_INTERVAL_MINUTES', 'REDIS_URL', 'LOG_LEVEL'] },
+  {
+    id: 'signin',
+    title: 'group.signin',
+    intro: 'group.signin.intro',
+    keys: ['SIGN_IN_MODE', 'SIGN_IN_PASSWORD', 'SESSION_TTL_SECONDS', 'EDITABLE_FORMATS'],
+  },
+  {
+    id: 'service',
+    title: 'group.service',
+    keys: ['CHECK_INTERVAL_MINUTES', 'REDIS_URL', 'LOG_LEVEL'],
+    advanced: { title: 'group.service.advanced', keys: ['HEADERS_TIMEOUT_MS', 'BODY_IDLE_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS'] },
+  },
 ];
 
 /** Input kind of each known setting. `options`: a select (plus "Default"); `default`: the value when unset. */
@@ -52,6 +63,12 @@ const INPUTS = {
   STORAGE_ADMIN_USER: { type: 'text' },
   CHECK_INTERVAL_MINUTES: { type: 'number', placeholder: '15', default: '15' },
   LOG_LEVEL: { options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  SIGN_IN_MODE: { options: ['auto', 'webdav', 'nextcloud', 'service'], default: 'auto' },
+  SESSION_TTL_SECONDS: { type: 'number', placeholder: '43200', default: '43200' },
+  EDITABLE_FORMATS: { type: 'text', placeholder: 'docx, xlsx, pptx, odt' },
+  HEADERS_TIMEOUT_MS: { type: 'number', placeholder: '30000', default: '30000' },
+  BODY_IDLE_TIMEOUT_MS: { type: 'number', placeholder: '30000', default: '30000' },
+  REQUEST_TIMEOUT_MS: { type: 'number', placeholder: '3600000', default: '3600000' },
 };
 
 const STATUSES = ['ok', 'warn', 'fail', 'skipped'];
