@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config.js';
 import type { Logger } from './logging/createLogger.js';
@@ -9,6 +9,7 @@ import { configuredChecks, configuredSecrets } from './checks/configuredChecks.j
 import { loadOrCreateAdminCredential } from './admin/adminCredential.js';
 import { BackgroundChecker } from './admin/BackgroundChecker.js';
 import type { Env } from './admin/candidateConfig.js';
+import { setBodyIdleTimeout } from './wopi/requestBody.js';
 
 /** A running bridge: its HTTP server, runtime and base URL. */
 export interface RunningBridge {
@@ -20,8 +21,13 @@ export interface RunningBridge {
   checker: BackgroundChecker;
   /** The admin password generated at this, the first, start: for main.ts to print once. Null otherwise. */
   firstStartAdminPassword: string | null;
-  /** Stops accepting, waits for requests in flight (at most drainMs), then closes storage and state. */
+  /**
+   * Stops accepting, waits for the requests in flight (at most drainMs) — not for idle keep-alive connections,
+   * which are closed — then closes storage and state.
+   */
   stop(drainMs?: number): Promise<void>;
+  /** Requests in flight: received, and not yet both answered and finished by their handler. */
+  inFlight(): number;
 }
 
 /** Options of {@link startBridge}. */
@@ -78,11 +84,46 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
       ...(options.adminUiDir !== undefined ? { adminUiDir: options.adminUiDir } : {}),
     },
   });
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  // A request is in flight from its arrival until both its response has closed and its handler has returned (a
+  // handler may still clean up after its client left): shutdown waits for these, not for connections.
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  let onSettled: (() => void) | null = null;
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    setBodyIdleTimeout(req, config.http.bodyIdleTimeoutMs);
+    // While stopping, every answer closes its connection (a kept-alive one would hold the shutdown).
+    if (draining) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    let pending = 2;
+    const settle = (): void => {
+      if (--pending > 0) return;
+      inFlight.delete(res);
+      if (draining) {
+        // The connection is idle only once Node has finished the response's bookkeeping.
+        setImmediate(() => server.closeIdleConnections());
+        onSettled?.();
+      }
+    };
+    res.once('close', settle);
+    // Koa's handler never rejects (its onerror answers); finally() keeps the count right if it ever did.
+    void handle(req, res).finally(settle);
+  };
+  const { headersTimeoutMs, requestTimeoutMs } = config.http;
+  const server = createServer(
+    {
+      // Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+      // Node requires headersTimeout <= requestTimeout (0 = no request timeout).
+      headersTimeout: requestTimeoutMs > 0 ? Math.min(headersTimeoutMs, requestTimeoutMs) : headersTimeoutMs,
+      // The whole request (headers and body) within REQUEST_TIMEOUT_MS: a body dripped a byte at a time never trips
+      // the idle timeouts, and would hold the file's save for as long as it likes.
+      requestTimeout: requestTimeoutMs,
+    },
+    onRequest,
+  );
   // DS sends one request per connection burst; keep-alive longer than a typical proxy's.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // large uploads may take long; the drive's idle timeout bounds stalls
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -106,19 +147,38 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
     url: `http://${host}:${addr.port}`,
     checker,
     firstStartAdminPassword: admin.generatedPassword,
+    inFlight: () => inFlight.size,
     stop: (drainMs = 30_000) =>
       (stopping ??= (async () => {
-        await checker.stop();
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            server.closeAllConnections();
-          }, drainMs);
-          server.close(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-          server.closeIdleConnections();
+        draining = true;
+        const checksStopped = checker.stop();
+        // Answers not yet begun close their connection (DS keeps its connections alive).
+        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        log.info({ inFlight: inFlight.size }, 'draining');
+        const settled = new Promise<void>((resolve) => {
+          onSettled = () => {
+            if (inFlight.size === 0) resolve();
+          };
+          onSettled();
         });
+        // A response whose headers went out before the signal may still leave its connection idle: sweep.
+        const sweep = setInterval(() => server.closeIdleConnections(), 250);
+        let limit: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          Promise.all([closed, settled]).then(() => false),
+          new Promise<boolean>((resolve) => {
+            limit = setTimeout(() => resolve(true), drainMs);
+          }),
+        ]);
+        clearTimeout(limit);
+        clearInterval(sweep);
+        if (timedOut) {
+          log.warn({ inFlight: inFlight.size, drainMs }, 'drain limit reached; closing the remaining connections');
+          server.closeAllConnections();
+        }
+        await checksStopped;
         await runtime.close();
       })()),
   };

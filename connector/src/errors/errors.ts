@@ -120,3 +120,21 @@ export class StateStoreError extends WopiError {
     super(500, 'state_store_unavailable', 'State store unavailable', { detail, cause });
   }
 }
+
+/** 408: the client stopped sending its request body for longer than BODY_IDLE_TIMEOUT_MS (or REQUEST_TIMEOUT_MS passed). */
+export class RequestTimeoutError extends WopiError {
+  constructor(detail: Record<string, unknown> = {}) {
+    super(408, 'body_timeout', 'The request body stopped arriving', { headers: { Connection: 'close' }, detail });
+  }
+}
+
+/**
+ * 499 (nginx's "client closed request"): the client disconnected before its request was read or answered. Never
+ * sent (nobody is there to read it); it names the outcome in the access line and the metrics, so a 404 still means a
+ * missing file.
+ */
+export class ClientGoneError extends WopiError {
+  constructor(detail: Record<string, unknown> = {}, cause?: unknown) {
+    super(499, 'client_gone', 'Client closed the request', { detail, cause });
+  }
+}

@@ -19,7 +19,7 @@ interface LogState {
 /**
  * Gives each request an id (X-Request-Id, echoed) and a child logger, and writes one access line when the response
  * is finished. The path is logged without its query string (which holds access_token). 401/404/409 are normal WOPI
- * traffic (info); other 4xx warn; 5xx error with the error attached.
+ * traffic (info); other 4xx (499: the client left before its answer) warn; 5xx error with the error attached.
  */
 export function requestLogger(root: Logger, onDone?: (outcome: RequestOutcome) => void) {
   return async (ctx: ParameterizedContext<LogState>, next: Next): Promise<void> => {
@@ -31,7 +31,9 @@ export function requestLogger(root: Logger, onDone?: (outcome: RequestOutcome) =
     ctx.set('X-Request-Id', reqId);
     const done = (): void => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const status = ctx.status;
+      // Nothing sent: the client left before its answer (nginx's 499, "client closed request"), whatever status the
+      // handler had set — Koa's default 404 would read as a missing file.
+      const status = ctx.res.headersSent ? ctx.status : 499;
       const fields: Record<string, unknown> = {
         op: ctx.state.op,
         fileId: ctx.state.fileId,

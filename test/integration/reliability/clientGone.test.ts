@@ -40,26 +40,16 @@ describe('a client that goes away', () => {
     await tb.stop();
   });
 
-  // DEFECT (connector/src/wopi/operations/putUserInfo.ts:17): `for await (… of ctx.req.pipe(limiter))` — pipe() does
-  // not pass on the request's 'aborted'/'error', so when the client disconnects mid-body the loop waits forever: the
-  // handler never finishes, no access line is written, and its context stays in memory (a leak any token holder can
-  // repeat at will). Fix: read through limitedBody(ctx.req, MAX_USER_INFO, declaredLength(ctx.headers)) or
-  // stream.pipeline(ctx.req, limiter), which end on a disconnect.
-  test.failing('PutUserInfo whose client disconnects mid-body: the request ends (access line written) within a second', async () => {
+  // Was: `ctx.req.pipe(limiter)` did not end on a disconnect, so the handler waited forever (a leak).
+  test('PutUserInfo whose client disconnects mid-body: the request ends (access line written) within a second', async () => {
     const before = accessLines(tb, 'PutUserInfo').length;
     await sendAndLeave(port, Buffer.from(postHead(f.url(), { 'X-WOPI-Override': 'PUT_USER_INFO', 'Content-Length': '100' }) + 'abc'), 100);
     await new Promise((r) => setTimeout(r, 1000));
     expect(accessLines(tb, 'PutUserInfo').length).toBe(before + 1);
   });
 
-  // DEFECT (connector/src/wopi/requestBody.ts:77-85 limitedBody, operations/putFile.ts:102-107): when the whole body
-  // has arrived but the connection closes before the bridge reads it (the client gave up waiting, or sent bytes
-  // after the body so Node answered 400 and closed), `req.complete` is true, so nothing aborts; the request stream
-  // is destroyed with its buffered body and the pipe into the drive upload never ends. The save then waits
-  // STORAGE_TIMEOUT_MS (30 s by default) *holding the file's write lock* (KeyedMutex in WebdavStorage.writeStream),
-  // and every other save of the file waits behind it. Fix: treat a request stream that closes before 'end'
-  // (`!req.readableEnded`) as a disconnect in limitedBody and in putFile's onClose.
-  test.failing(`PutFile whose client leaves once its body is in: the next save of the file is not held for STORAGE_TIMEOUT_MS (${STORAGE_TIMEOUT_MS} ms)`, async () => {
+  // Was: `req.complete` was true, so nothing aborted the upload, which held the file's write lock for STORAGE_TIMEOUT_MS.
+  test(`PutFile whose client leaves once its body is in: the next save of the file is not held for STORAGE_TIMEOUT_MS (${STORAGE_TIMEOUT_MS} ms)`, async () => {
     const body = Buffer.alloc(10, 0x42);
     // The body, then garbage: Node parses the garbage as a next request, answers 400 and closes the connection.
     await sendAndLeave(port, Buffer.concat([Buffer.from(postHead(f.url('/contents'), { 'X-WOPI-Override': 'PUT', 'X-WOPI-Lock': 'L', 'Content-Length': String(body.length) })), body, Buffer.from('garbage\r\n\r\n')]), 50);
@@ -69,11 +59,8 @@ describe('a client that goes away', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  // DEFECT (connector/src/logging/requestLogger.ts:33 + errors/errorMiddleware.ts:15-18): a request whose client
-  // disconnected is logged — and counted in wopi_bridge_requests_total — with Koa's default status 404, as if the
-  // file were missing. Expected: a distinct status such as 499 (nginx's "client closed request") or result
-  // 'client_gone', so a dashboard of 404s means missing files.
-  test.failing('a PutFile aborted by its client is not logged as 404', async () => {
+  // Was: logged and counted with Koa's default 404, as if the file were missing. Now 499 (client closed request).
+  test('a PutFile aborted by its client is not logged as 404', async () => {
     const before = accessLines(tb, 'PutFile').length;
     await sendAndLeave(port, Buffer.from(postHead(f.url('/contents'), { 'X-WOPI-Override': 'PUT', 'X-WOPI-Lock': 'L', 'Content-Length': '100000' }) + 'x'.repeat(1000)), 200);
     for (let i = 0; i < 50 && accessLines(tb, 'PutFile').length === before; i++) await new Promise((r) => setTimeout(r, 100));
@@ -82,14 +69,8 @@ describe('a client that goes away', () => {
     expect(line?.status).not.toBe(404);
   });
 
-  // DEFECT (connector/src/errors/errorMiddleware.ts:15-18): when the client is already gone (`!ctx.writable`), a
-  // client mistake (401 view-only token, 400 bad name…) is logged at *error* level with its stack as "error after
-  // response started" — and so is a save the client cut off (StorageError kind 'aborted', which toWopiError turns into
-  // storage_unavailable). Found by the fuzz: about one in six of its raw-socket requests. Any client can fill the error
-  // log and page the admin. Fix: log at info when `!ctx.writable` (client gone) or the error is a 4xx, map kind
-  // 'aborted' to its own code (client_gone) rather than storage_unavailable; keep error for a real failure after the
-  // headers were sent.
-  test.failing('a client mistake whose client has gone is not logged at error level', async () => {
+  // Was: logged at error as "error after response started" (about one in six of the fuzz's raw-socket requests).
+  test('a client mistake whose client has gone is not logged at error level', async () => {
     const before = tb.logs.entries().length;
     // A PutRelativeFile with a name holding a slash (400 once the source is looked up on the drive), its body followed
     // by garbage: Node answers the garbage with 400 and closes the connection first.
