@@ -28,7 +28,7 @@ describe('issueAccessToken / verifyAccessToken', () => {
   test('round trip: the grant comes back for the same file', () => {
     const { token, jti, accessTokenTtl } = issueAccessToken(SECRET, GRANT, 3600, NOW);
     const g = verifyAccessToken(SECRET, token, 'file-1', NOW + 1000);
-    expect(g).toEqual({ userId: 'alice', userName: 'Alice Example', fileId: 'file-1', canWrite: true, jti, expiresAt: accessTokenTtl });
+    expect(g).toEqual({ userId: 'alice', userName: 'Alice Example', fileId: 'file-1', canWrite: true, jti, expiresAt: accessTokenTtl, sid: null });
   });
 
   test('a read-only grant stays read-only; userName defaults to the user id', () => {
