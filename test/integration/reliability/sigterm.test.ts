@@ -137,14 +137,8 @@ describe('SIGTERM during a PutFile', () => {
     expect(o.exitMs).toBeLessThan(3000);
   }, 30_000);
 
-  // DEFECT (startBridge().stop, connector/src/server.ts:52-62): idle connections are closed once, when stop() starts.
-  // A request in flight on a keep-alive connection (DS keeps its connections alive) is answered with
-  // `Connection: keep-alive`; the connection then sits idle and server.close() waits for it until the 30 s drain
-  // limit (or keepAliveTimeout, 65 s) — the process lingers 30 s after its last request. Fix: while stopping, answer
-  // with `Connection: close` (e.g. a flag checked by a first middleware, or `res.shouldKeepAlive = false` on the
-  // 'request' event), or call server.closeIdleConnections() again whenever a response finishes / every 100 ms
-  // until closed.
-  test.failing('the same on a keep-alive connection the client keeps open: the process still exits within 3 s of the answer', async () => {
+  // Was: idle connections were closed once, when stop() started: a kept-alive one held the exit for the 30 s drain.
+  test('the same on a keep-alive connection the client keeps open: the process still exits within 3 s of the answer', async () => {
     const o = await sigtermDuringSave('KeepAlive.docx', true, false);
     expect(o).toMatchObject({ status: 200, savedNew: true });
     expect(o.code).toBe(0);
@@ -180,13 +174,8 @@ describe('SIGTERM during a PutFile', () => {
     expect(o.exitMs).toBeLessThan(3000);
   }, 30_000);
 
-  // DEFECT (startBridge().stop, connector/src/server.ts:52-62): stop() waits for connections, not for requests. A
-  // client that disconnects mid-PutFile closes its connection at once, so server.close() completes and
-  // runtime.close() stops the drive while the handler is still cleaning up its temporary upload
-  // (WebdavStorage.removeTemp): the partial `.~wopi-*.tmp` stays on the drive. Fix: count requests in flight (a
-  // first middleware: ++ on entry, -- in finally) and have stop() wait for zero (bounded by drainMs) before
-  // runtime.close().
-  test.failing('… and its partial temporary upload is removed before the process exits', async () => {
+  // Was: stop() waited for connections, not requests: the drive was closed while the handler removed its temp upload.
+  test('… and its partial temporary upload is removed before the process exits', async () => {
     const o = await clientGoneAfterSigterm('CutTemp.docx');
     expect(o).toMatchObject({ code: 0, keptOriginal: true, temps: [] });
   }, 30_000);
