@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { startDocServiceDouble, type DocServiceDouble } from '../../helpers/docServiceDouble.js';
 import { freePort } from '../../helpers/processes.js';
 import { rawDrive, startTestBridge, type TestBridge } from '../../helpers/testBridge.js';
+import { DOCS_PROBE_CACHE_MS } from '../../../connector/src/health/readiness.js';
 
 type Opened = Awaited<ReturnType<TestBridge['open']>>;
 
@@ -93,15 +94,20 @@ describe('DocumentServer down', () => {
       expect((await fetch(`${tb.url}/healthz`)).status).toBe(200);
     });
 
-    // DEFECT (checkReadiness, connector/src/health/readiness.ts:49 — `deps.discovery?.get()`): get() answers from the
-    // cache for DISCOVERY_REFRESH_SECONDS (12 h by default), so /readyz keeps saying DS is fine long after it went
-    // down; the README promises "/readyz: the drive, the state store and DS (when configured) answer". Fix: probe DS
-    // itself (a GET of /hosting/discovery through discovery.refresh(), or of DS's /healthcheck), bounded by the
-    // probe timeout; keep serving WOPI from the cached keys.
-    test.failing('/readyz says DS is down once it is', async () => {
-      const res = await fetch(`${tb.url}/readyz`);
+    // Was: /readyz answered from the discovery cache (12 h), so it said DS was fine long after it went down.
+    test('/readyz says DS is down once it is (within the probe cache, DOCS_PROBE_CACHE_MS)', async () => {
+      const started = performance.now();
+      let res = await fetch(`${tb.url}/readyz`);
+      // The previous test's /readyz (DS up) may be reused for DOCS_PROBE_CACHE_MS: ask again once it has expired.
+      while (res.status === 200 && performance.now() - started < DOCS_PROBE_CACHE_MS + 500) {
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 100));
+        res = await fetch(`${tb.url}/readyz`);
+      }
       expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ docs: { ok: false } });
+      const body = (await res.json()) as { docs: { ok: boolean; reason: string } };
+      expect(body).toMatchObject({ ready: false, storage: { ok: true }, state: { ok: true }, docs: { ok: false } });
+      expect(body.docs.reason).toMatch(/refused|connect/i);
     });
   });
 
