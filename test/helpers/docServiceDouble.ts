@@ -10,8 +10,12 @@
  * WOPI call, with `X-WOPI-Proof` / `X-WOPI-ProofOld` signed like DS's `wopiUtils.generateProofBuffer` /
  * `generateProofSign` with the double's own RSA-2048 keys, which its discovery publishes in `<proof-key>`.
  *
- * Not reproduced: the editor actions `POST /hosting/wopi/<type>/<mode>` with WOPI on (the double answers 501: it
- * does not render the editor page nor call CheckFileInfo/Lock itself), the socket.io editor session, real
+ * Editor entry `POST /hosting/wopi/<type>/<mode>` (the host page's form, `50`/`51`): answers 501 unless the option
+ * `editor` is on; then the double calls the WOPISrc like DS does (§1.3): CheckFileInfo, PutFile of a template without
+ * X-WOPI-Lock when the file is empty (editnew), Lock (edit mode, writable), GetFile, and records each step in
+ * {@link DocServiceDouble.editorSessions}.
+ *
+ * Not reproduced: the editor page itself, the socket.io editor session, real
  * conversions (a ConvertService call with a valid token downloads the source and then always fails with `-3`, as
  * DS without x2t does) and the private-IP filter of the download (`87`).
  *
@@ -275,6 +279,8 @@ export interface DocServiceDoubleOptions {
   jwtHeader?: string;
   /** ipfilter denies the caller: 403 `Forbidden` except `/index.html` (`73`–`76`). Default false. */
   ipDenied?: boolean;
+  /** Emulate the editor entry (form POST → CheckFileInfo, PutFile on empty, Lock, GetFile). Default false (501). */
+  editor?: boolean;
   /** Health of DS's dependencies: `/healthcheck` says `true` or `false` (`88`–`91`). Default true. */
   healthy?: boolean;
   /** Full version `major.minor.patch.build`. Default `9.3.1.11`. */
@@ -302,6 +308,41 @@ export interface WopiSignOptions {
   correlationId?: string;
 }
 
+/** One WOPI call the double made as the editor. */
+export interface EditorStep {
+  op: 'CheckFileInfo' | 'PutFile' | 'Lock' | 'GetFile';
+  method: string;
+  /** The URL called, without its query (which holds the token). */
+  url: string;
+  status: number;
+  /** Request headers sent, without the proof headers. */
+  headers: Record<string, string>;
+  /** CheckFileInfo's JSON. */
+  json?: Record<string, unknown>;
+  /** GetFile: bytes received and their sha256. */
+  bytes?: number;
+  sha256?: string;
+  /** PutFile: bytes sent. */
+  sentBytes?: number;
+}
+
+/** One editor opening: the form the host page POSTed and what the double then did. */
+export interface EditorSession {
+  /** `/hosting/wopi/<type>/<mode>` as posted. */
+  path: string;
+  documentType: string;
+  mode: string;
+  /** Query of the action URL, keys lower-cased (DS's lowercaseQueryString). */
+  query: Record<string, string>;
+  /** The POSTed form fields (access_token, access_token_ttl…). */
+  form: Record<string, string>;
+  contentType: string;
+  wopiSrc: string;
+  /** 'edit' after a successful Lock; 'view' when the user cannot write or Lock failed; 'error' when opening failed. */
+  finalMode: 'edit' | 'view' | 'error';
+  steps: EditorStep[];
+}
+
 /** A running DocumentServer double. */
 export interface DocServiceDouble {
   /** `http://127.0.0.1:<port>` (no trailing slash). */
@@ -318,6 +359,8 @@ export interface DocServiceDouble {
   rotateKeys(): void;
   /** Dependencies go down / come back (`88`–`91`: no restart needed). */
   setHealthy(healthy: boolean): void;
+  /** Editor openings received (only with the `editor` option), in order. */
+  editorSessions: EditorSession[];
   /**
    * Headers DS sends on a WOPI call to `url` (the full request URL with `?access_token=…`, exactly as it will be
    * requested) for `token` (the raw token): `Accept`, `User-Agent: Node.js/6.13`, `X-WOPI-Proof`,
@@ -509,6 +552,7 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
   const jwtSecret = opts.jwtSecret === undefined ? DEFAULT_SECRET : opts.jwtSecret;
   const options: Required<DocServiceDoubleOptions> = {
     wopiEnabled: opts.wopiEnabled ?? true,
+    editor: opts.editor ?? false,
     proofKeys: opts.proofKeys ?? true,
     jwtSecret,
     jwtHeader: opts.jwtHeader ?? 'Authorization',
@@ -527,6 +571,7 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
     : null;
   const sessionId = randomUUID();
   const requests: RecordedRequest[] = [];
+  const editorSessions: EditorSession[] = [];
 
   function baseUrl(req: IncomingMessage): string {
     const first = (v: string | string[] | undefined): string | undefined =>
@@ -649,6 +694,95 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
     }
   }
 
+  /** One WOPI call to the host, signed like DS signs it. */
+  async function wopiCall(
+    op: EditorStep['op'],
+    method: string,
+    wopiUrl: string,
+    token: string,
+    extraHeaders: Record<string, string>,
+    sendBody?: Buffer,
+  ): Promise<{ step: EditorStep; body: Buffer }> {
+    const full = `${wopiUrl}?access_token=${encodeURIComponent(token)}`;
+    const headers: Record<string, string> = { ...double.signWopiRequest(full, token), ...extraHeaders };
+    if (sendBody) headers['Content-Length'] = String(sendBody.length);
+    const res = await fetch(full, { method, headers, ...(sendBody ? { body: sendBody } : {}) });
+    const buf = Buffer.from(await res.arrayBuffer());
+    const shown = Object.fromEntries(Object.entries(headers).filter(([k]) => !/^x-wopi-proof/i.test(k)));
+    const step: EditorStep = { op, method, url: wopiUrl, status: res.status, headers: shown };
+    if (sendBody) step.sentBytes = sendBody.length;
+    return { step, body: buf };
+  }
+
+  /** DS's editor entry (reference §1.2–1.3), reduced to the WOPI calls it makes while opening a document. */
+  async function editorEntry(req: IncomingMessage, res: ServerResponse, body: Buffer, parsed: URL): Promise<void> {
+    const query: Record<string, string> = {};
+    for (const [k, v] of parsed.searchParams) query[k.toLowerCase()] ??= v;
+    const form: Record<string, string> = {};
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) form[k] ??= v;
+    const [, , , documentType = '', mode = ''] = parsed.pathname.split('/');
+    const session: EditorSession = {
+      path: parsed.pathname,
+      documentType,
+      mode,
+      query,
+      form,
+      contentType: String(req.headers['content-type'] ?? ''),
+      wopiSrc: query.wopisrc ?? '',
+      finalMode: 'error',
+      steps: [],
+    };
+    editorSessions.push(session);
+    const token = form.access_token ?? '';
+    const page = (text: string): void =>
+      send(
+        req,
+        res,
+        200,
+        'text/html; charset=utf-8',
+        `<!DOCTYPE html>\n<html><head><title>ONLYOFFICE</title></head><body><div id="editor-double" data-mode="${session.finalMode}">${escapeHtml(text)}</div></body></html>\n`,
+      );
+    if (session.wopiSrc === '' || token === '') {
+      page('The editor could not be loaded (no WOPISrc or access_token).');
+      return;
+    }
+    const cfi = await wopiCall('CheckFileInfo', 'GET', session.wopiSrc, token, {});
+    session.steps.push(cfi.step);
+    if (cfi.step.status !== 200) {
+      page('The editor could not be loaded.');
+      return;
+    }
+    let info: Record<string, unknown> = {};
+    try {
+      info = JSON.parse(cfi.body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      // DS renders with an empty fileInfo
+    }
+    cfi.step.json = info;
+    const fileId = session.wopiSrc.substring(session.wopiSrc.lastIndexOf('/') + 1);
+    const docId = fileId.replace(/[^0-9\-.a-zA-Z_=]/g, '_').substring(0, 240);
+    const contents = `${session.wopiSrc}/contents`;
+    const canWrite = info.UserCanWrite === true;
+    let finalMode: 'edit' | 'view' = mode === 'edit' && canWrite ? 'edit' : 'view';
+    if (mode === 'edit' && info.Size === 0) {
+      // editnew: DS fills the empty file from its template, without a lock (lockId undefined, no X-WOPI-Lock).
+      const template = readFileSync(path.join(ONLYOFFICE_FIXTURE_DIR, 'wopi-from-docservice', 's2-edit-file2-empty-02-PutFile.body.docx'));
+      const put = await wopiCall('PutFile', 'POST', contents, token, { 'X-WOPI-Override': 'PUT', 'Content-Type': 'application/octet-stream' }, template);
+      session.steps.push(put.step);
+    }
+    if (finalMode === 'edit' && info.SupportsLocks === true) {
+      const lock = await wopiCall('Lock', 'POST', session.wopiSrc, token, { 'X-WOPI-Override': 'LOCK', 'X-WOPI-Lock': docId });
+      session.steps.push(lock.step);
+      if (lock.step.status !== 200) finalMode = 'view'; // DS retries once in view mode
+    }
+    const get = await wopiCall('GetFile', 'GET', contents, token, { 'X-WOPI-MaxExpectedSize': '104857600' });
+    get.step.bytes = get.body.length;
+    get.step.sha256 = createHash('sha256').update(get.body).digest('hex');
+    session.steps.push(get.step);
+    session.finalMode = get.step.status === 200 ? finalMode : 'error';
+    page(get.step.status === 200 ? `Editing ${String(info.BaseFileName ?? '')} (${session.finalMode})` : 'The document could not be downloaded.');
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const target = req.url ?? '/';
@@ -676,7 +810,8 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
       else if (route === '/hosting/discovery') send(req, res, 200, 'text/xml; charset=utf-8', discoveryXml(req));
       else if (route === '/hosting/capabilities') {
         send(req, res, 200, 'application/json; charset=UTF-8', capabilitiesJson(options.version));
-      } else sendStatusText(req, res, 501); // editor page + CheckFileInfo/Lock: not implemented by the double
+      } else if (options.editor) await editorEntry(req, res, body, parsed);
+      else sendStatusText(req, res, 501); // editor page + CheckFileInfo/Lock: only with the `editor` option
       return;
     }
     if ((isGet || method === 'POST') && route === '/coauthoring/commandservice.ashx') {
@@ -714,6 +849,7 @@ export async function startDocServiceDouble(opts: DocServiceDoubleOptions = {}):
       if (!keys) throw new Error('rotateKeys: the double runs without proof keys (proofKeys: false)');
       keys = { current: newProofKey(), old: keys.current };
     },
+    editorSessions,
     setHealthy(healthy: boolean) {
       options.healthy = healthy;
     },
