@@ -152,7 +152,8 @@ export class NextcloudLoginFlow {
   async revokeAppPassword(loginName: string, appPassword: string): Promise<boolean> {
     try {
       const res = await axios.delete(`${this.server}/ocs/v2.php/core/apppassword`, {
-        timeout: this.timeoutMs,
+        // Sign-out waits for this: a slow Nextcloud must not hold the person's page for long.
+        timeout: Math.min(this.timeoutMs, 5000),
         validateStatus: () => true,
         maxRedirects: 0,
         maxContentLength: MAX_ANSWER_BYTES,
