@@ -41,9 +41,9 @@ export function bodyFailureOf(req: IncomingMessage): BodyFailure | null {
  */
 function watchBody(req: IncomingMessage, target: Transform, idleMs: number): () => void {
   let timer: NodeJS.Timeout | undefined;
-  const fail = (kind: BodyFailure, e: Error): void => {
+  const fail = (kind: BodyFailure | null, e: Error): void => {
     stop();
-    if (!failures.has(req)) failures.set(req, kind);
+    if (kind !== null && !failures.has(req)) failures.set(req, kind);
     failWhenRead(target, e);
   };
   const onIdle = (): void => {
@@ -56,8 +56,9 @@ function watchBody(req: IncomingMessage, target: Transform, idleMs: number): () 
     if (idleMs > 0) timer = setTimeout(onIdle, idleMs);
   };
   const onClose = (): void => {
-    // Ended: read to its end. Socket alive: the request stream was destroyed on our side (pipeline, on a 413).
-    if (req.readableEnded || (req.socket !== null && !req.socket.destroyed)) return stop();
+    if (req.readableEnded) return stop();
+    // Socket alive: the request stream was destroyed on our side (pipeline does on a 413); the reader must still end.
+    if (req.socket !== null && !req.socket.destroyed) return fail(null, new Error('request stream closed before its end'));
     // Node's requestTimeout destroys the socket with ERR_HTTP_REQUEST_TIMEOUT (and answers 408 itself).
     const timedOut = (req.socket as { errored?: { code?: string } | null } | null)?.errored?.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     fail(timedOut ? 'request_timeout' : 'client_gone', timedOut ? new RequestTimeoutError({ requestTimeout: true }) : new ClientGoneError({ while: 'reading body' }));
