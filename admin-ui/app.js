@@ -1149,19 +1149,23 @@ function resultRow(id, result, rowStateValue, serverTitle, scope) {
     if (status !== 'running') li.append(h('p', { class: 'check-summary muted', i18n: 'results.waiting' }));
     return li;
   }
-  // The browser check's texts are the page's own (translated); the server's are English for now.
+  // The browser check's texts are the page's own (translated); the server's come with message keys where the
+  // page has a text for them, else stay in English.
   const serverText = !result.localized;
-  const textAttrs = serverText ? { lang: 'en' } : {};
-  li.append(h('p', { class: 'check-summary', text: result.summary ?? '', attrs: textAttrs }));
-  if (result.fix) {
-    const fix = h('div', { class: 'check-fix', attrs: textAttrs }, [h('h4', { i18n: 'results.fix' }), richText(result.fix)]);
+  const english = serverText ? { lang: 'en' } : {};
+  const summary = serverMessage(result, 'summary');
+  const fixText = serverMessage(result, 'fix');
+  const detailText = serverMessage(result, 'detail');
+  li.append(h('p', { class: 'check-summary', text: summary.text, attrs: summary.translated ? {} : english }));
+  if (fixText.text) {
+    const fix = h('div', { class: 'check-fix', attrs: fixText.translated ? {} : english }, [h('h4', { i18n: 'results.fix' }), richText(fixText.text)]);
     li.append(fix);
   }
   const hasData = result.data && typeof result.data === 'object' && Object.keys(result.data).length > 0;
-  if (result.detail || hasData) {
+  if (detailText.text || hasData) {
     const key = `${scope}:${id}`;
     const details = h('details', { class: 'check-detail', attrs: { open: state.open.has(key) } }, [h('summary', { i18n: 'results.detail' })]);
-    if (result.detail) details.append(h('div', { attrs: textAttrs }, [richText(result.detail)]));
+    if (detailText.text) details.append(h('div', { attrs: detailText.translated ? {} : english }, [richText(detailText.text)]));
     if (hasData) {
       const code = h('code', { text: JSON.stringify(result.data, null, 2) });
       details.append(h('h4', { i18n: 'results.data' }), h('div', { class: 'code-block' }, [h('pre', {}, [code]), copyButton(() => code.textContent, code)]));
@@ -1173,6 +1177,25 @@ function resultRow(id, result, rowStateValue, serverTitle, scope) {
     li.append(details);
   }
   return li;
+}
+
+/**
+ * One text of a server result in the page's language: from its message key (`messages.<part>`, `msg.<key>` here)
+ * when the page has a text for that key, else the server's English text. Parameters are shown as they are (URLs,
+ * setting names, snippets), except values that have their own words (`msg.<param>.<value>`).
+ * @param {object} result a check result
+ * @param {'summary' | 'detail' | 'fix'} part
+ * @returns {{ text: string, translated: boolean }}
+ */
+export function serverMessage(result, part) {
+  const english = typeof result[part] === 'string' ? result[part] : '';
+  const message = result.messages && typeof result.messages === 'object' ? result.messages[part] : undefined;
+  if (result.localized || !message || typeof message.key !== 'string' || !MESSAGES.en[`msg.${message.key}`]) return { text: english, translated: !!result.localized };
+  const params = {};
+  for (const [name, value] of Object.entries(message.params ?? {})) {
+    params[name] = MESSAGES.en[`msg.${name}.${value}`] ? { $t: `msg.${name}.${value}` } : value;
+  }
+  return { text: t(`msg.${message.key}`, params), translated: true };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

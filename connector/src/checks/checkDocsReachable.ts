@@ -5,11 +5,12 @@
  * "up but refusing the bridge" from "down" and from "not DocumentServer at all".
  */
 import { measureCheck, type CheckOutcome, type CheckResult } from './CheckResult.js';
-import { SETTING, type CheckOptions, type DocsChecksConfig } from './ChecksConfig.js';
+import { LOCAL_JSON, SETTING, type CheckOptions, type DocsChecksConfig } from './ChecksConfig.js';
 import { parseIndexBanner, isIpFilterAnswer } from './docServiceAnswers.js';
 import { displayUrl, endpoint, parseHttpUrl } from './docsUrls.js';
 import { statusText, transportFail, unexpectedAnswer } from './explainAnswer.js';
-import { ipfilterFix } from './localJsonSnippets.js';
+import { ipfilterFix, ipfilterSnippet } from './localJsonSnippets.js';
+import { msg, type CheckMessages } from './checkMessages.js';
 import { isTransportFailure, preview, probeHttp, resolveTls } from './probeHttp.js';
 
 export const DOCS_REACHABLE_ID = 'docs_reachable';
@@ -25,7 +26,34 @@ const DOCSERVICE_LOG = '/var/log/onlyoffice/documentserver/docservice/out.log';
  *   timeout, DNS, refused, unreachable, each TLS error, redirect, proxy error, not DocumentServer)
  */
 export function checkDocsReachable(cfg: DocsChecksConfig, opts: CheckOptions = {}): Promise<CheckResult> {
-  return measureCheck(DOCS_REACHABLE_ID, () => reachable(cfg, opts), cfg.now);
+  return measureCheck(
+    DOCS_REACHABLE_ID,
+    async () => {
+      const out = await reachable(cfg, opts);
+      return out.messages ? out : { ...out, messages: reachableMessages(out, cfg) };
+    },
+    cfg.now,
+  );
+}
+
+/** Message keys of the verdicts of `reachable` that bring none of their own, told apart by status and `data`. */
+function reachableMessages(out: CheckOutcome, cfg: DocsChecksConfig): CheckMessages {
+  const d = out.data ?? {};
+  const url = displayUrl(cfg.internalUrl ?? '');
+  const p = { url, setting: SETTING.internalUrl, caSetting: SETTING.caFile, tlsSetting: SETTING.tlsVerify, version: typeof d.version === 'string' ? d.version : '', status: typeof d.httpStatus === 'number' ? statusText(d.httpStatus) : '' };
+  if (!cfg.internalUrl) return { summary: msg('docs_not_configured'), fix: msg('docs_not_configured_fix', p) };
+  if (d.healthcheck === true) return out.status === 'ok' ? { summary: msg('docs_ok', p) } : { summary: msg('docs_tls_unverified'), fix: msg('docs_tls_unverified_fix', p) };
+  if (d.healthcheck === false) return { summary: msg('docs_unhealthy'), fix: msg('docs_unhealthy_fix', { log: DOCSERVICE_LOG }) };
+  if (d.ipfilter === true) {
+    const address = typeof d.bridgeAddress === 'string' ? d.bridgeAddress : undefined;
+    return {
+      summary: msg('docs_ipfilter', p),
+      fix: msg(address ? 'answer_ipfilter_fix_seen' : 'answer_ipfilter_fix', { address: address ?? '', snippet: ipfilterSnippet(address), localJson: LOCAL_JSON }),
+    };
+  }
+  if (d.httpStatus === 200) return { summary: msg('docs_not_ds', p), fix: msg('docs_not_ds_fix', p) };
+  if (d.httpStatus === 403) return { summary: msg('docs_blocked', p), fix: msg('docs_blocked_fix') };
+  return { summary: msg('bad_url', p), fix: msg('bad_url_fix', p) };
 }
 
 async function reachable(cfg: DocsChecksConfig, opts: CheckOptions): Promise<CheckOutcome> {

@@ -10,6 +10,7 @@
  * 60 s tolerance, capture `93`); the skew is measured from DS's `Date` header.
  */
 import { measureCheck, type CheckOutcome, type CheckResult } from './CheckResult.js';
+import { msg, type CheckMessages } from './checkMessages.js';
 import { DEFAULT_JWT_HEADER, LOCAL_JSON, RESTART_DS, SETTING, type CheckOptions, type DocsChecksConfig } from './ChecksConfig.js';
 import { commandErrorMeaning } from './docServiceAnswers.js';
 import { parseHttpUrl } from './docsUrls.js';
@@ -107,10 +108,54 @@ export function describeSkew(skewMs: number): string {
 const NTP_FIX = 'Synchronise both clocks with NTP (`timedatectl set-ntp true`, or chrony/ntpd) on the DocumentServer host and on the bridge\'s host; containers use their host\'s clock.';
 
 /**
- * The verdict from the probes (pure: unit-tested on each combination).
+ * The verdict from the probes (pure: unit-tested on each combination), with its message keys for the page.
  * @param e - probes and the secret's length
  */
 export function decideJwt(e: JwtEvidence): CheckOutcome {
+  const out = decideJwtText(e);
+  if (out.messages) return out; // transport failures and odd answers bring their own
+  return { ...out, messages: jwtMessages(out, e) };
+}
+
+/** The message keys of a verdict of {@link decideJwtText}, told apart by status and `data`. */
+function jwtMessages(out: CheckOutcome, e: JwtEvidence): CheckMessages {
+  const d = out.data ?? {};
+  const skewMs = skewOf(e);
+  const skew = { seconds: skewMs === null ? '?' : Math.round(Math.abs(skewMs) / 1000), setting: SETTING.jwtSecret, header: e.header, headerSetting: SETTING.jwtHeader, localJson: LOCAL_JSON };
+  const ahead = skewMs !== null && skewMs > 0;
+  const snippet = { ...skew, snippet: snippetOf(out.fix ?? '') };
+  switch (d.jwt) {
+    case 'not_configured':
+      return { summary: msg('jwt_insecure_none'), fix: msg('jwt_enable_fix', snippet) };
+    case 'ds_requires_token':
+      return { summary: msg('jwt_ds_requires', skew), fix: msg('jwt_ds_requires_fix', skew) };
+    case 'clock_skew':
+      return { summary: msg(skewMs === null ? 'jwt_expired' : 'jwt_expired_skew', { ...skew, direction: ahead ? 'ahead' : 'behind' }), fix: msg('ntp_fix') };
+    case 'mismatch':
+      return { summary: msg('jwt_mismatch'), fix: msg('jwt_mismatch_fix', skew) };
+    case 'not_enforced':
+      return { summary: msg('jwt_not_enforced'), fix: msg('jwt_enable_fix', snippet) };
+    case 'header_mismatch':
+      return { summary: msg('jwt_header_mismatch', skew), fix: msg('jwt_header_mismatch_fix', snippet) };
+    case 'match':
+      if (out.status === 'ok') return { summary: msg('jwt_ok', skew) };
+      if (typeof d.secretBytes === 'number') return { summary: msg('jwt_short', { bytes: d.secretBytes, min: MIN_SECRET_BYTES }), fix: msg('jwt_short_fix', skew) };
+      return { summary: msg('jwt_skew', { ...skew, direction: ahead ? 'ahead' : 'behind' }), fix: msg('ntp_fix') };
+    default:
+      return {
+        summary: msg('jwt_unexpected', { code: typeof d.commandError === 'number' ? d.commandError : '?' }),
+        fix: msg('ds_docservice_log_fix'),
+      };
+  }
+}
+
+/** The JSON snippet of a fix text (the first block from a line starting with `{` to a line `}`); '' without one. */
+export function snippetOf(text: string): string {
+  const m = /(^|\n)(\{\n[\s\S]*?\n\})(\n|$)/.exec(text);
+  return m?.[2] ?? '';
+}
+
+function decideJwtText(e: JwtEvidence): CheckOutcome {
   const id = JWT_SECRET_ID;
   const skewMs = skewOf(e);
   const skewS = skewMs === null ? null : Math.round(skewMs / 1000);

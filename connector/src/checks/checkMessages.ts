@@ -8,7 +8,7 @@
 /** Parameter values of a message (shown as they are). */
 export type MessageParams = Record<string, string | number>;
 
-/** One translatable text: `key` names it in admin-ui/i18n.js (`check.<key>`), `params` fill its `{name}` slots. */
+/** One translatable text: `key` names it in admin-ui/i18n.js (`msg.<key>`), `params` fill its `{name}` slots. */
 export interface CheckMessage {
   key: string;
   params?: MessageParams;

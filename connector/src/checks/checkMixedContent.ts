@@ -7,6 +7,7 @@
 import { measureCheck, type CheckOutcome, type CheckResult } from './CheckResult.js';
 import { SETTING, type DocsChecksConfig } from './ChecksConfig.js';
 import { displayUrl, parseHttpUrl } from './docsUrls.js';
+import { msg, type CheckMessages } from './checkMessages.js';
 
 export const MIXED_CONTENT_ID = 'mixed_content';
 
@@ -19,8 +20,24 @@ export function checkMixedContent(cfg: Pick<DocsChecksConfig, 'publicUrl' | 'int
   return measureCheck(MIXED_CONTENT_ID, async () => decideMixedContent(cfg), cfg.now);
 }
 
+/** Message keys of a mixed-content verdict (told apart by status and `data`). */
+function mixedMessages(out: CheckOutcome, dsSetting: string): CheckMessages {
+  const d = (out.data ?? {}) as { docsPublicUrl?: string; pages?: { page: string; url: string }[] };
+  if (out.status === 'skipped') return { summary: msg('mixed_skipped') };
+  if (d.docsPublicUrl === undefined) return { summary: msg('mixed_bad_url'), fix: msg('bad_url_fix', { setting: dsSetting }) };
+  if (out.status === 'fail') return { summary: msg('mixed_fail', { url: d.docsPublicUrl, pages: (d.pages ?? []).filter((p) => p.url.startsWith('https:')).map((p) => p.url).join(', ') }), fix: msg('mixed_fail_fix', { setting: dsSetting }) };
+  if ((d.pages ?? []).length === 0) return { summary: msg('mixed_ok_alone', { scheme: d.docsPublicUrl.startsWith('https:') ? 'https' : 'http' }) };
+  const https = d.docsPublicUrl.startsWith('https:');
+  return { summary: msg(https ? 'mixed_ok_https' : 'mixed_ok_http') };
+}
+
 /** The pure decision behind {@link checkMixedContent}. */
 export function decideMixedContent(cfg: Pick<DocsChecksConfig, 'publicUrl' | 'internalUrl' | 'bridgeUrl' | 'adminPageUrl'>): CheckOutcome {
+  const out = decideMixedText(cfg);
+  return { ...out, messages: mixedMessages(out, cfg.publicUrl ? SETTING.publicUrl : SETTING.internalUrl) };
+}
+
+function decideMixedText(cfg: Pick<DocsChecksConfig, 'publicUrl' | 'internalUrl' | 'bridgeUrl' | 'adminPageUrl'>): CheckOutcome {
   const id = MIXED_CONTENT_ID;
   const dsRaw = cfg.publicUrl || cfg.internalUrl;
   const dsSetting = cfg.publicUrl ? SETTING.publicUrl : SETTING.internalUrl;

@@ -4,6 +4,7 @@
  * except for OpenSSL's "wrong version number", which Node reports only as `EPROTO`.
  */
 import { SETTING } from './ChecksConfig.js';
+import { msg, type CheckMessage } from './checkMessages.js';
 
 /** Stable kinds of transport failure (tests and `data.transport` match on them). */
 export type TransportKind =
@@ -35,6 +36,8 @@ export interface TransportFailure {
   summary: string;
   /** What to change. */
   fix: string;
+  /** The summary and fix as message keys (`transport_<kind>`, `transport_<kind>_fix`) for the page's translations. */
+  messages?: { summary: CheckMessage; fix: CheckMessage };
 }
 
 /** What the classifier needs to know besides the error. */
@@ -112,6 +115,23 @@ function hostOf(url: string): string {
  * @returns kind, code, summary and fix; never contains a secret (only the URL given, which has none)
  */
 export function classifyTransportError(e: unknown, ctx: TransportContext): TransportFailure {
+  const failure = classifyText(e, ctx);
+  const params = {
+    url: ctx.url,
+    where: hostPort(ctx.url),
+    host: hostOf(ctx.url),
+    code: failure.code,
+    time: ctx.timeoutMs === undefined ? '' : formatMs(ctx.timeoutMs),
+    setting: ctx.setting ?? SETTING.internalUrl,
+    caSetting: SETTING.caFile,
+    tlsSetting: SETTING.tlsVerify,
+    timeoutSetting: SETTING.timeout,
+  };
+  const summaryKey = failure.kind === 'dns' && failure.code === 'EAI_AGAIN' ? 'transport_dns_temporary' : `transport_${failure.kind}`;
+  return { ...failure, messages: { summary: msg(summaryKey, params), fix: msg(`transport_${failure.kind}_fix`, params) } };
+}
+
+function classifyText(e: unknown, ctx: TransportContext): TransportFailure {
   const code = errorCode(e);
   const url = ctx.url;
   const where = hostPort(url);

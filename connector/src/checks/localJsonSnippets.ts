@@ -24,7 +24,6 @@ export function wopiEnableFix(): string {
  * @param bridgeAddress - the address the bridge connected from, if known
  */
 export function ipfilterFix(bridgeAddress: string | undefined): string {
-  const address = bridgeAddress ?? '<the bridge\'s IP address as DS sees it>';
   const seen = bridgeAddress
     ? `The bridge connected from ${bridgeAddress}; if NAT or a proxy sits between the two, use the address DS sees instead. `
     : '';
@@ -32,22 +31,31 @@ export function ipfilterFix(bridgeAddress: string | undefined): string {
     `${seen}Allow that address in DocumentServer's ipfilter: in ${LOCAL_JSON} put this rule first in ` +
     `services.CoAuthoring.ipfilter.rules (the first matching rule decides; the list replaces the default one as a whole, ` +
     `so keep your other rules after it — the "*" rule below is the cluster guide's allow-all):\n` +
-    json({
-      services: {
-        CoAuthoring: {
-          ipfilter: {
-            rules: [
-              { address, allowed: true },
-              { address: '*', allowed: true },
-            ],
-            useforrequest: true,
-            errorcode: 403,
-          },
-        },
-      },
-    }) +
+    ipfilterSnippet(bridgeAddress) +
     `\nA top-level "ipfilter" key (as some guides write it) is ignored: it must sit under services.CoAuthoring. ${cap(RESTART_DS)}.`
   );
+}
+
+/**
+ * The `local.json` part of {@link ipfilterFix} alone (JSON text).
+ * @param bridgeAddress - the address the bridge connected from, if known
+ */
+export function ipfilterSnippet(bridgeAddress: string | undefined): string {
+  const address = bridgeAddress ?? '<the bridge\'s IP address as DS sees it>';
+  return json({
+    services: {
+      CoAuthoring: {
+        ipfilter: {
+          rules: [
+            { address, allowed: true },
+            { address: '*', allowed: true },
+          ],
+          useforrequest: true,
+          errorcode: 403,
+        },
+      },
+    },
+  });
 }
 
 /** Turn on inbox/outbox/browser tokens with the bridge's secret (DS ≥ 7.2 does this by default with its own secret). */
