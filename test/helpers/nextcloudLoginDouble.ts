@@ -22,6 +22,8 @@ import { startNextcloudDouble, type NextcloudDouble } from './nextcloudDouble.js
 export interface NextcloudLoginDoubleOptions {
   /** Login name → real password (default alice and bob). */
   users?: Record<string, string>;
+  /** Login names that are not user ids (e.g. an e-mail address) → the user id they log in to. */
+  aliases?: Record<string, string>;
 }
 
 /** A canned answer for the next poll (garbage tests). */
@@ -111,6 +113,8 @@ function basicAuth(req: IncomingMessage): { user: string; password: string } | n
  */
 export async function startNextcloudLoginDouble(opts: NextcloudLoginDoubleOptions = {}): Promise<NextcloudLoginDouble> {
   const users = opts.users ?? { alice: 'alice-pass-123', bob: 'bob-pass-456' };
+  const aliases = opts.aliases ?? {};
+  const userIdOf = (login: string): string => aliases[login] ?? login;
   const backend = await startNextcloudDouble({ users });
   const backendUrl = new URL(backend.origin);
   const flows: Flow[] = [];
@@ -128,7 +132,8 @@ export async function startNextcloudLoginDouble(opts: NextcloudLoginDoubleOption
     const headers = { ...req.headers, host: backendUrl.host };
     const auth = basicAuth(req);
     if (auth !== null && appPasswords.get(auth.password) === auth.user) {
-      headers.authorization = `Basic ${Buffer.from(`${auth.user}:${users[auth.user] ?? ''}`).toString('base64')}`;
+      const id = userIdOf(auth.user);
+      headers.authorization = `Basic ${Buffer.from(`${id}:${users[id] ?? ''}`).toString('base64')}`;
     }
     const upstream = http.request(
       { host: backendUrl.hostname, port: backendUrl.port, method: req.method, path: req.url, headers },
@@ -174,6 +179,18 @@ export async function startNextcloudLoginDouble(opts: NextcloudLoginDoubleOption
         sendJson(res, 200, phpJson({ server: origin, loginName: flow.granted.loginName, appPassword: flow.granted.appPassword }));
         return;
       }
+      if (req.method === 'GET' && path === '/ocs/v2.php/cloud/user') {
+        // a-ocs-user-as-alice: the account's id and display name (fields trimmed to the ones clients read).
+        const auth = basicAuth(req);
+        if (req.headers['ocs-apirequest'] !== 'true' || auth === null || appPasswords.get(auth.password) !== auth.user) {
+          sendJson(res, 401, '{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Current user is not logged in"},"data":[]}}');
+          return;
+        }
+        const id = userIdOf(auth.user);
+        const shown = id.charAt(0).toUpperCase() + id.slice(1);
+        sendJson(res, 200, phpJson({ ocs: { meta: { status: 'ok', statuscode: 200, message: 'OK' }, data: { enabled: true, id, displayname: shown, 'display-name': shown } } }));
+        return;
+      }
       if (req.method === 'DELETE' && path === '/ocs/v2.php/core/apppassword') {
         await readBody(req);
         const auth = basicAuth(req);
@@ -204,7 +221,7 @@ export async function startNextcloudLoginDouble(opts: NextcloudLoginDoubleOption
     grant(loginUrl, loginName) {
       const flow = flows.find((f) => loginUrl === `${origin}/index.php/login/v2/flow/${f.loginToken}`);
       if (!flow || !live(flow)) throw new Error('no such login flow (expired or used)');
-      if (users[loginName] === undefined) throw new Error(`no account ${loginName}`);
+      if (users[userIdOf(loginName)] === undefined) throw new Error(`no account ${loginName}`);
       const appPassword = nextcloudToken(72);
       appPasswords.set(appPassword, loginName);
       flow.granted = { loginName, appPassword };

@@ -182,10 +182,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (granted === null) return null;
       // Nextcloud hands the app password out once: the flow is used up whatever happens next.
       await pending.delete(pendingId);
-      const root = userDavRoot(storageUrl, granted.loginName);
+      // WebDAV paths use the user id, which differs from the login name when people log in with an e-mail address.
+      const account = (await loginFlow.account(granted.loginName, granted.appPassword)) ?? { id: granted.loginName, displayName: granted.loginName };
+      const root = userDavRoot(storageUrl, account.id);
       const credentials = { username: granted.loginName, password: granted.appPassword };
       const opened = await checkedDrive(root, credentials, 'nextcloud');
-      return startSession({ userId: granted.loginName, userName: granted.loginName, mode, root }, credentials, opened);
+      return startSession({ userId: account.id, userName: account.displayName, mode, root }, credentials, opened);
     },
 
     async sessionOfCookie(cookie) {

@@ -146,6 +146,35 @@ export class NextcloudLoginFlow {
   }
 
   /**
+   * The account behind a login (`GET /ocs/v2.php/cloud/user`, fixture a-ocs-user-as-alice): its user id, which is what
+   * WebDAV paths use (`/remote.php/dav/files/<user id>`), and its display name. People may log in with an e-mail
+   * address or another alias, so the login name is not always the user id.
+   * @returns null when Nextcloud does not say (the caller then falls back to the login name)
+   */
+  async account(loginName: string, appPassword: string): Promise<{ id: string; displayName: string } | null> {
+    try {
+      const res = await axios.get<string>(`${this.server}/ocs/v2.php/cloud/user?format=json`, {
+        timeout: this.timeoutMs,
+        validateStatus: () => true,
+        responseType: 'text',
+        transformResponse: (d: unknown) => d,
+        maxRedirects: 0,
+        maxContentLength: MAX_ANSWER_BYTES,
+        auth: { username: loginName, password: appPassword },
+        headers: { 'OCS-APIRequest': 'true', 'User-Agent': LOGIN_FLOW_CLIENT_NAME, Accept: 'application/json' },
+      });
+      if (res.status !== 200) return null;
+      const data = (JSON.parse(String(res.data)) as { ocs?: { data?: { id?: unknown; 'display-name'?: unknown; displayname?: unknown } } } | null)?.ocs?.data;
+      const id = data?.id;
+      if (!isPlain(id, 256) || id.includes('/')) return null;
+      const shown = data?.['display-name'] ?? data?.displayname;
+      return { id, displayName: isPlain(shown, 256) ? shown : id };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * Revokes an app password (`DELETE /ocs/v2.php/core/apppassword`), as a client that disconnects should.
    * Best effort: resolves whatever happens.
    */

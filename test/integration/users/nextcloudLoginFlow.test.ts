@@ -92,7 +92,7 @@ describe('Nextcloud Login Flow v2', () => {
 
     const appPassword = nc.grant(loginUrl, 'bob');
     const done = await users.pollNextcloudLogin(pendingId);
-    expect(done?.session).toMatchObject({ userId: 'bob', userName: 'bob', mode: 'nextcloud' });
+    expect(done?.session).toMatchObject({ userId: 'bob', userName: 'Bob', mode: 'nextcloud' });
     expect(done?.cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // Used once: Nextcloud answers 404 again, and we no longer know the flow.
     await expect(users.pollNextcloudLogin(pendingId)).rejects.toMatchObject({ reason: 'flow_expired' });

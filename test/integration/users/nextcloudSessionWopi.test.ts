@@ -12,7 +12,7 @@ describe('WOPI in Nextcloud sessions', () => {
   let users: UserService;
 
   beforeAll(async () => {
-    nc = await startNextcloudLoginDouble();
+    nc = await startNextcloudLoginDouble({ aliases: { 'bob@example.com': 'bob' } });
     nc.backend.putFileDirect('alice', '/Docs/Plan.docx', Buffer.from('alice plan'));
     nc.backend.putFileDirect('bob', '/Bob.docx', Buffer.from('bob file'));
     tb = await startTestBridge({ STORAGE_URL: nc.davUrl('alice'), STORAGE_USER: 'alice', STORAGE_PASSWORD: nc.users.alice as string });
@@ -55,6 +55,18 @@ describe('WOPI in Nextcloud sessions', () => {
     expect(get?.path).toBe('/remote.php/dav/files/bob/Bob.docx');
     expect(get?.headers.authorization).toBe(`Basic ${Buffer.from(`bob:${nc.users.bob}`).toString('base64')}`);
     expect(tb.logs.lines.join('\n')).not.toContain(appPassword);
+  });
+
+  test('a person who logs in with an e-mail address reaches the files of their user id, shown by their display name', async () => {
+    const { session } = await signInAs('bob@example.com');
+    expect(session.userId).toBe('bob');
+    expect(session.userName).toBe('Bob');
+    const f = await tokenFor(session, '/Bob.docx');
+    const since = nc.backend.requests.length;
+    const res = await fetch(f.url('/contents'));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('bob file');
+    expect(nc.backend.requests.slice(since).find((r) => r.method === 'GET')?.path).toBe('/remote.php/dav/files/bob/Bob.docx');
   });
 
   test('another person\'s Nextcloud file id is not found in a session that cannot see it', async () => {
