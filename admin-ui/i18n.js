@@ -446,7 +446,7 @@ const zh = {
   'results.empty': '尚未运行检查。请填写设置，然后点击“不保存，仅检查”或“保存并检查”。',
   'results.progressLabel': '已完成的检查',
   'results.progress': '{done} / {total}',
-  'results.englishNote': '各项检查的摘要、详情和修复步骤由服务器以英文提供。',
+  'results.englishNote': '尚未翻译的检查结果（网盘、加密、证明密钥、版本等的部分说明）以服务器提供的英文显示。',
   'results.count.ok': '{n} 项正常',
   'results.count.warn': '{n} 项警告',
   'results.count.fail': '{n} 项失败',

@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ALL_CHECK_IDS } from '../../connector/src/checks/configuredChecks.js';
+import { DS_DOWNLOAD_RETRY_MS } from '../../connector/src/checks/checkDocsReachesBridge.js';
 import { SETTING_KEYS } from '../../connector/src/config/settingsFile.js';
 import { startDocServiceDouble, type DocServiceDouble } from '../helpers/docServiceDouble.js';
 import { freePort } from '../helpers/processes.js';
@@ -129,6 +130,13 @@ describe('admin page in chromium: sign in, check, Chinese, save', () => {
     }
     expect(await page.locator('#settings-form .field').count()).toBe(SETTING_KEYS.length);
     expect(await page.locator('#group-other').count()).toBe(0);
+    // sign-in and formats: the mode is a select of the four modes, the shared password write-only
+    const mode = page.locator('#group-signin').getByLabel('Sign-in mode', { exact: true });
+    expect(await mode.evaluate((el: any) => el.tagName)).toBe('SELECT');
+    expect(await mode.locator('option').evaluateAll((os) => os.map((o: any) => o.value))).toEqual(['', 'auto', 'webdav', 'nextcloud', 'service']);
+    expect(await page.locator('#group-signin').getByLabel('Shared sign-in password', { exact: true }).getAttribute('type')).toBe('password');
+    expect(await page.locator('#group-signin').getByLabel('Formats that open for editing', { exact: true }).count()).toBe(1);
+    expect(await page.locator('#group-signin').getByLabel('Session lifetime (seconds)', { exact: true }).count()).toBe(1);
     expect(await page.getByLabel('JWT secret', { exact: true }).getAttribute('type')).toBe('password');
     expect(await page.locator('[data-key="DOCS_JWT_SECRET"] [data-secret-state]').textContent()).toBe('not set');
   }, T);
@@ -203,14 +211,29 @@ describe('admin page in chromium: sign in, check, Chinese, save', () => {
     expect(row(all, 'drive_reachable').title).toBe('网盘可访问');
     expect(await page.locator('#results-list > li[data-id="jwt_secret"] .badge').textContent()).toBe('失败');
     expect(await page.locator('#results-list > li[data-id="jwt_secret"] .check-fix h4').textContent()).toBe('修复方法');
-    // the server's English text stays as it is, marked as English
-    expect(await page.locator('#results-list > li[data-id="jwt_secret"] .check-summary').getAttribute('lang')).toBe('en');
+    // the server's texts come with message keys: summary and fix in Chinese, setting names and URLs as they are
+    const jwtRow = page.locator('#results-list > li[data-id="jwt_secret"]');
+    expect(await jwtRow.locator('.check-summary').getAttribute('lang')).toBeNull();
+    expect(row(all, 'jwt_secret').summary).toMatch(/密钥不同/);
+    expect(row(all, 'jwt_secret').fix).toMatch(/请将 DOCS_JWT_SECRET 设为/);
+    const reach = row(all, 'docs_reaches_bridge');
+    expect(reach.title).toBe('DocumentServer 能访问桥接服务');
+    expect(reach.summary).toMatch(/错误 -8/);
+    expect(row(all, 'mixed_content').summary).toMatch(/没有混合内容|没有已知的页面地址/);
+    // a result without a key of its own stays English, marked as such
+    const english = await page.locator('#results-list .check-summary[lang="en"]').count();
+    expect(english).toBeLessThan(all.length);
     // the page's own check is translated
     expect(row(all, BROWSER_CHECK).summary).toMatch(/未检查/);
     expect(await page.evaluate(() => localStorage.getItem('wopi-bridge.admin.lang'))).toBe('zh-CN');
     await screenshot(page, 'admin-checked-zh-laptop', LAPTOP);
     await screenshot(page, 'admin-checked-zh-phone', PHONE);
     expect(await horizontalOverflow(page, PHONE)).toBe(0);
+    // the sign-in group in Chinese
+    expect(await page.locator('#group-signin > legend').textContent()).toBe('登录与格式');
+    expect(await page.locator('#f-SIGN_IN_MODE option[value="service"]').textContent()).toBe('按名称，通过一个服务账号');
+    await page.locator('#group-signin').scrollIntoViewIfNeeded();
+    await screenshot(page, 'admin-signin-group-zh-laptop', LAPTOP);
   }, T);
 
   test('every check and setting has its words in every language; the browser language picks the page language', async () => {
@@ -403,9 +426,10 @@ describe('admin page in chromium: a run against unreachable hosts', () => {
     expect(await page.locator('#group-docs > legend').textContent()).toBe('ONLYOFFICE Docs（DocumentServer）');
     await page.getByLabel('语言').selectOption('en');
 
-    // the server's checks end within their limits: 2 requests × DOCS_TIMEOUT_MS + 1 s margin for the slowest
+    // the server's checks end within their limits: 2 requests × DOCS_TIMEOUT_MS + 1 s margin for the slowest,
+    // except DS → bridge, whose conversion request also waits for DS's download retries
     const serverIds = [...ALL_CHECK_IDS];
-    const serverLimitMs = 2 * DOCS_TIMEOUT_MS + 1000;
+    const serverLimitMs = Math.max(2 * DOCS_TIMEOUT_MS + 1000, DOCS_TIMEOUT_MS + DS_DOWNLOAD_RETRY_MS + 1000);
     await page.waitForFunction(
       (ids) => ids.every((id: string) => ['ok', 'warn', 'fail', 'skipped'].includes(document.querySelector(`#results-list > li[data-id="${id}"]`)?.dataset.status)),
       serverIds,
