@@ -8,7 +8,8 @@ import { createRedisStateStore } from './state/RedisStateStore.js';
 import type { StorageAdapter } from './storage/StorageAdapter.js';
 import { WebdavStorage } from './storage/webdav/WebdavStorage.js';
 import { detectFlavour } from './storage/webdav/detectFlavour.js';
-import { startEmbeddedWebdav, type EmbeddedWebdav } from './storage/embedded/startEmbeddedWebdav.js';
+// Types only: webdav-server (several MB of heap) is loaded only when the embedded drive is used.
+import type { EmbeddedWebdav } from './storage/embedded/startEmbeddedWebdav.js';
 import { writeSampleFiles } from './samples/samples.js';
 import { FileIndex } from './files/FileIndex.js';
 import { LoadedVersions } from './files/LoadedVersions.js';
@@ -61,6 +62,7 @@ export async function createRuntime(config: Config, log: Logger, options: { disc
     if (url === null) {
       // Seeded once per data folder (a marker, not the folder's existence: the CLI may create it first).
       const marker = path.join(config.dataDir, 'samples-written');
+      const { startEmbeddedWebdav } = await import('./storage/embedded/startEmbeddedWebdav.js');
       embedded = await startEmbeddedWebdav(config.embedded.filesDir, config.embedded.password, config.embedded.port);
       if (!(await exists(marker))) {
         const written = await writeSampleFiles(config.embedded.filesDir);
