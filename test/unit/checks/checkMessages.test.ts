@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isCheckMessages, msg } from '../../../connector/src/checks/checkMessages.js';
+// @ts-expect-error admin-ui/ is the page's plain JavaScript, without type declarations
 import { MESSAGES } from '../../../admin-ui/i18n.js';
 
 const CHECKS_DIR = path.resolve('connector/src/checks');
@@ -45,8 +46,8 @@ function emittableKeys(): string[] {
 const slots = (s: string): string[] => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).sort();
 
 describe('check message keys', () => {
-  const en = MESSAGES.en as Record<string, string>;
-  const zh = MESSAGES['zh-CN'] as Record<string, string>;
+  const en = (MESSAGES as Record<string, Record<string, string>>).en as Record<string, string>;
+  const zh = (MESSAGES as Record<string, Record<string, string>>)['zh-CN'] as Record<string, string>;
   const keys = emittableKeys();
 
   test('the scan finds the keys of every family (guards the scan itself)', () => {
