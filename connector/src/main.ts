@@ -7,13 +7,15 @@ import { startBridge } from './server.js';
 /** Entry point of `npm start`: config → logger → bridge → listen; SIGTERM/SIGINT drain and exit. */
 async function main(): Promise<void> {
   let config;
+  let sharedProblem: string | null = null;
   try {
-    ({ config } = await loadEffectiveConfig(process.env));
+    ({ config, sharedProblem } = await loadEffectiveConfig(process.env));
   } catch (e) {
     process.stderr.write(`wopi-bridge: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
     process.exit(1);
   }
   const log = createLogger(config.logLevel);
+  if (sharedProblem !== null) log.warn({ problem: sharedProblem }, 'shared settings not applied');
   const bridge = await startBridge(config, log, { env: process.env }).catch((e: unknown) => {
     log.fatal({ err: e }, 'cannot start');
     process.stderr.write(`wopi-bridge: cannot start: ${(e as Error).message}\n`);

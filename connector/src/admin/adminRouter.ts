@@ -9,6 +9,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { Router } from '@koa/router';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/loadConfig.js';
+import { sealedSharedSettings } from '../config/loadEffectiveConfig.js';
 import { mergeSharedSettings, readSettings, readSharedSettings, writeSettings, writeSharedSettings } from '../config/settingsFile.js';
 import { ALL_CHECK_IDS, configuredChecks, configuredSecrets, type DriveAccess } from '../checks/configuredChecks.js';
 import type { CheckResult } from '../checks/CheckResult.js';
@@ -98,6 +99,8 @@ export function adminRouter(deps: AdminDeps): Middleware {
 
   /** Whether settings are shared between instances: with Redis, the state store holds them for everyone. */
   const sharing = config.redisUrl !== null;
+  /** The shared settings with their secrets sealed at rest (see sealedSharedSettings). */
+  const sharedSettings = sealedSharedSettings(deps.state, config.tokens.secret);
 
   /**
    * The saved settings as the next start of any instance loads them: this machine's file, replaced by the
@@ -106,7 +109,7 @@ export function adminRouter(deps: AdminDeps): Middleware {
    */
   const readSavedSettings = async (): Promise<Record<string, string>> => {
     const file = await readSettings(config.dataDir);
-    return sharing ? mergeSharedSettings(file, await readSharedSettings(deps.state)) : file;
+    return sharing ? mergeSharedSettings(file, await readSharedSettings(sharedSettings)) : file;
   };
 
   const readFileSettings = async (): Promise<Record<string, string>> => {
@@ -239,7 +242,7 @@ export function adminRouter(deps: AdminDeps): Middleware {
     if (request.save === true) {
       await writeSettings(config.dataDir, updates);
       // With Redis every instance loads them (at its next start; the page and checks read them at once).
-      if (sharing) await writeSharedSettings(deps.state, updates, file);
+      if (sharing) await writeSharedSettings(sharedSettings, updates, file);
       saved = true;
       ctx.state.log.info({ keys: Object.keys(updates), ignored, shared: sharing }, 'settings saved');
     }

@@ -6,10 +6,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadEffectiveConfig } from '../../../connector/src/config/loadEffectiveConfig.js';
-import { startRedis, type RedisServer } from '../../helpers/redisServer.js';
+import { redisCommand, startRedis, type RedisServer, type RespValue } from '../../helpers/redisServer.js';
 import { ALL_BODIES, AdminClient, expectNoSecrets, startAdminBridge, type AdminBridge } from './adminHarness.js';
 
 const SECRET = 'c0ffee11c0ffee22c0ffee33c0ffee44c0ffee55c0ffee66c0ffee77c0ffee88';
+/** Instances sharing Redis share the WOPI token secret (the key of the sealed secret settings derives from it). */
+const TOKEN_SECRET = 'token-secret-shared-by-every-instance-0123456789abcdef';
+
+/** Every key under the bridge's prefix with its value, as `redis-cli --scan` + GET would show them. */
+async function dumpRedis(port: number): Promise<string> {
+  const keys = (await redisCommand(port, ['KEYS', '*'])) as RespValue[];
+  const lines: string[] = [];
+  for (const k of keys) {
+    const type = await redisCommand(port, ['TYPE', String(k)]);
+    const value = type === 'string' ? await redisCommand(port, ['GET', String(k)]) : type === 'hash' ? await redisCommand(port, ['HGETALL', String(k)]) : type;
+    lines.push(`${String(k)} ${JSON.stringify(value)}`);
+  }
+  return lines.join('\n');
+}
 
 interface Field {
   key: string;
@@ -30,7 +44,7 @@ describe('settings shared through Redis', () => {
     await redis?.stop();
   });
   const start = async (env: Record<string, string>, dataDir?: string): Promise<AdminBridge> => {
-    const b = await startAdminBridge({ REDIS_URL: redis.url, ...env }, {}, dataDir);
+    const b = await startAdminBridge({ REDIS_URL: redis.url, WOPI_TOKEN_SECRET: TOKEN_SECRET, ...env }, {}, dataDir);
     bridges.push(b);
     return b;
   };
@@ -52,6 +66,14 @@ describe('settings shared through Redis', () => {
     });
     expect(save.status).toBe(200);
     expect(save.json()).toMatchObject({ saved: true, configProblems: [] });
+
+    // Redis holds the secret sealed (AES-256-GCM, key from the token secret), never in clear; plain settings are readable.
+    const dump = await dumpRedis(redis.port);
+    expect(dump).toContain('settings:current');
+    expect(dump).toContain('AuthorizationJwt');
+    expect(dump).toMatch(/DOCS_JWT_SECRET\\":\\"sealed:v1\./);
+    expect(dump).not.toContain(SECRET);
+    expect(dump).not.toContain(SECRET.slice(0, 16));
 
     // B's own settings file knows nothing of it, but B's page shows the shared values at once.
     await expect(readFile(path.join(b.dataDir, 'settings.json'), 'utf8')).rejects.toThrow();
@@ -96,6 +118,29 @@ describe('settings shared through Redis', () => {
     expect(eff.sharedProblem).toMatch(/Redis not reachable/);
   });
 
+  test('a shared secret sealed under another token secret is not used, and the problem says why', async () => {
+    const env = { REDIS_URL: redis.url, WOPI_TOKEN_SECRET: 'another-token-secret-0123456789abcdef-0123456789', DATA_DIR: path.join(bridges[0]?.dataDir ?? '/tmp', 'other-secret') };
+    const eff = await loadEffectiveConfig(env);
+    expect(eff.shared).not.toBeNull();
+    expect(eff.shared?.DOCS_JWT_SECRET).toBeUndefined();
+    expect(eff.config.docs.jwtSecret).toBeNull();
+    expect(eff.config.signIn.mode).toBe('service'); // the plain shared settings still apply
+    expect(eff.sharedProblem).toMatch(/DOCS_JWT_SECRET cannot be decrypted with this instance's WOPI_TOKEN_SECRET/);
+    expect(eff.sharedProblem).not.toContain(SECRET);
+  });
+
+  test('a secret written in clear before sealing existed is still read', async () => {
+    const store = {
+      get: async () => JSON.stringify({ DOCS_JWT_SECRET: SECRET, SIGN_IN_MODE: 'service' }),
+      compareAndSet: async () => ({ ok: true, current: null }),
+      close: async () => undefined,
+    };
+    const env = { REDIS_URL: redis.url, DATA_DIR: path.join(bridges[0]?.dataDir ?? '/tmp', 'legacy') };
+    const eff = await loadEffectiveConfig(env, { openSharedStore: async () => store });
+    expect(eff.config.docs.jwtSecret).toBe(SECRET);
+    expect(eff.sharedProblem).toBeNull();
+  });
+
   test('garbage in the shared entry is ignored key by key', async () => {
     const store = {
       get: async () => JSON.stringify({ SIGN_IN_MODE: 'service', NOT_A_SETTING: 'x', LOG_LEVEL: 7, REDIS_URL: 'redis://elsewhere' }),
@@ -107,6 +152,10 @@ describe('settings shared through Redis', () => {
     expect(eff.shared).toEqual({ SIGN_IN_MODE: 'service' });
     expect(eff.config.signIn.mode).toBe('service');
     expect(eff.config.redisUrl).toBe(redis.url);
+    const sealedGarbage = { ...store, get: async () => JSON.stringify({ SIGN_IN_MODE: 'service', DOCS_JWT_SECRET: 'sealed:v1.x.y.z', STORAGE_PASSWORD: 'sealed:' }) };
+    const garbled = await loadEffectiveConfig(env, { openSharedStore: async () => sealedGarbage });
+    expect(garbled.shared).toEqual({ SIGN_IN_MODE: 'service' });
+    expect(garbled.sharedProblem).toMatch(/DOCS_JWT_SECRET, STORAGE_PASSWORD cannot be decrypted/);
     const broken = { ...store, get: async () => '{not json' };
     expect((await loadEffectiveConfig(env, { openSharedStore: async () => broken })).shared).toBeNull();
   });
