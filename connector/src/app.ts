@@ -11,6 +11,7 @@ import { adminRouter, type AdminDeps } from './admin/adminRouter.js';
 import { adminSecurityHeaders } from './admin/adminSecurityHeaders.js';
 import { webRouter } from './web/webRouter.js';
 import { probeRouter } from './checks/probe/probeRouter.js';
+import { parseTrustedProxies, trustedProxyAddress } from './http/trustedProxies.js';
 
 export interface AppDeps extends WopiDeps {
   log: Logger;
@@ -29,6 +30,9 @@ export function createApp(deps: AppDeps): Koa {
   // Errors are written by errorMiddleware and logged by requestLogger; Koa's own printer would log them twice.
   app.silent = true;
   const metrics = deps.metrics ?? createMetrics();
+  const proxies = parseTrustedProxies(deps.config.trustedProxies);
+  // First, so the access log and the sign-in limits see the client behind a trusted reverse proxy.
+  app.use(trustedProxyAddress('ok' in proxies && deps.config.trustedProxies.length > 0 ? proxies.ok : null));
   app.use(requestLogger(deps.log, (o) => observeRequest(metrics, o)));
   // Outside errorMiddleware, which drops the headers of a response it replaces: error answers get them too.
   app.use(adminSecurityHeaders(deps.config.docs.publicUrl));

@@ -105,6 +105,11 @@ export interface Config {
     /** Longest whole request (REQUEST_TIMEOUT_MS, default 1 h; 0 = none), for very slow uploads. */
     readonly requestTimeoutMs: number;
   };
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES: addresses or CIDR ranges, comma-separated);
+   * sign-in limits then count per real client instead of per proxy. Empty = the socket address is the client.
+   */
+  readonly trustedProxies: readonly string[];
   /** pino level (LOG_LEVEL). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }

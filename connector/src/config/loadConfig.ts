@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, ProofMode, SignInMode, StorageFlavour } from './config.js';
+import { parseTrustedProxies } from '../http/trustedProxies.js';
 
 /** Every problem found in the configuration, each with its fix. Values are never included. */
 export class ConfigError extends Error {
@@ -182,6 +183,11 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
     if (/^[a-z0-9]{1,10}$/.test(raw)) editableFormats.push(raw);
     else problems.push('EDITABLE_FORMATS must be file extensions separated by commas, e.g. docx,xlsx,pptx');
   }
+  const trustedProxies = (str('TRUSTED_PROXIES') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const parsedProxies = parseTrustedProxies(trustedProxies);
+  if ('invalid' in parsedProxies) {
+    problems.push(`TRUSTED_PROXIES must list IP addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8; not understood: ${parsedProxies.invalid.length} entr${parsedProxies.invalid.length === 1 ? 'y' : 'ies'}`);
+  }
   const levelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -234,6 +240,7 @@ export function loadConfig(env: Env, generated: GeneratedSecrets, cwd: string = 
       bodyIdleTimeoutMs: int('BODY_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
       requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 3_600_000, 0, 24 * 3_600_000),
     },
+    trustedProxies,
     logLevel: levelRaw as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

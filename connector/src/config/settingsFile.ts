@@ -37,6 +37,7 @@ export const SETTING_KEYS: readonly SettingKey[] = [
   { key: 'HEADERS_TIMEOUT_MS', secret: false, description: 'time a client has to send request headers' },
   { key: 'BODY_IDLE_TIMEOUT_MS', secret: false, description: 'longest pause in a request body before 408' },
   { key: 'REQUEST_TIMEOUT_MS', secret: false, description: 'longest whole request (0 = none)' },
+  { key: 'TRUSTED_PROXIES', secret: false, description: 'reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed' },
   { key: 'CHECK_INTERVAL_MINUTES', secret: false, description: 'minutes between background check runs (0 = off)' },
   { key: 'LOG_LEVEL', secret: false, description: 'fatal, error, warn, info, debug, trace or silent' },
 ];
