@@ -25,7 +25,13 @@ table.files th,table.files td{text-align:left;padding:8px 6px;border-bottom:1px 
 table.files th{color:var(--muted);font-weight:500;font-size:.85rem}
 td.size,td.date,th.size,th.date{white-space:nowrap;color:var(--muted)}
 td.name{word-break:break-word}
-td.name .icon{display:inline-block;width:1.4em}
+td.name .icon{display:inline-block;width:14px;height:16px;margin-right:8px;vertical-align:-2px;border:1.5px solid var(--muted);border-radius:2px}
+td.name .icon.folder{width:17px;height:13px;border-radius:1px 3px 3px 3px;background:var(--muted);border-color:var(--muted);position:relative}
+td.name .icon.folder::before{content:"";position:absolute;top:-4px;left:-1.5px;width:7px;height:3px;background:var(--muted);border-radius:2px 2px 0 0}
+td.name .icon.doc{border-color:var(--accent);border-top-right-radius:5px}
+td.name .icon.ext-xlsx,td.name .icon.ext-xls,td.name .icon.ext-ods,td.name .icon.ext-csv{border-color:#1e7d45}
+td.name .icon.ext-pptx,td.name .icon.ext-ppt,td.name .icon.ext-odp{border-color:#c2491d}
+td.name .icon.ext-pdf{border-color:#b3261e}
 td.actions{white-space:nowrap;text-align:right}
 details.rename{display:inline-block}
 details.rename summary{cursor:pointer;color:var(--accent);list-style:none;display:inline}

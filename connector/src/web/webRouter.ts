@@ -18,8 +18,7 @@ import { chooseAction, extensionOf, parseRequestedAction, type ActionChoice } fr
 import { parseFileName, parseFolderPath, safeNext } from './drivePaths.js';
 import { editorUrl, languageOf } from './editorUrl.js';
 import { FormBodyError, readFormBody } from './readFormBody.js';
-import { isSameOriginRequest } from '../admin/requestOrigin.js';
-import { isTrustedPost, newNonce, readCookie, setCookie, setWebSecurityHeaders } from './webSecurity.js';
+import { isOwnPageRequest, isTrustedPost, newNonce, readCookie, setCookie, setWebSecurityHeaders } from './webSecurity.js';
 import { webAsset } from './webAssets.js';
 import { renderMessagePage } from './pages/messagePage.js';
 import { renderHostPage } from './pages/hostPage.js';
@@ -421,7 +420,7 @@ export function webRouter(deps: WebDeps): Middleware {
   router.post('/signin/nextcloud/poll', async (ctx) => {
     setWebSecurityHeaders(ctx, docsPublic);
     ctx.type = 'application/json; charset=utf-8';
-    if (!isSameOriginRequest(ctx, config.publicUrl)) {
+    if (!isOwnPageRequest(ctx, config.publicUrl)) {
       ctx.status = 403;
       ctx.body = { status: 'error', message: 'Not allowed from another site.' };
       return;

@@ -94,12 +94,23 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Whether a state-changing request may proceed: sent from the bridge's own origin and, when a session's token is
+ * Whether a request comes from the bridge's own pages. Browsers that send `Sec-Fetch-Site` (a header pages cannot
+ * set) are judged by it: the pages' `Referrer-Policy: no-referrer` makes Chromium send `Origin: null` with their
+ * own form POSTs (Fetch spec, "serializing a request origin"). Others by Origin/Referer.
+ */
+export function isOwnPageRequest(ctx: Context, publicUrl: string): boolean {
+  const site = ctx.get('Sec-Fetch-Site');
+  if (site !== '') return site === 'same-origin';
+  return isSameOriginRequest(ctx, publicUrl);
+}
+
+/**
+ * Whether a state-changing request may proceed: sent from the bridge's own pages and, when a session's token is
  * given, carrying it in the `csrf` form field.
  * @param expectedToken the session's csrfToken; null for requests made before a session exists (sign-in)
  */
 export function isTrustedPost(ctx: Context, publicUrl: string, form: Record<string, string>, expectedToken: string | null): boolean {
-  if (!isSameOriginRequest(ctx, publicUrl)) return false;
+  if (!isOwnPageRequest(ctx, publicUrl)) return false;
   if (expectedToken === null) return true;
   const given = form.csrf;
   return typeof given === 'string' && given !== '' && safeEqual(given, expectedToken);

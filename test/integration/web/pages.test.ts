@@ -138,6 +138,8 @@ describe('pages over HTTP (embedded drive, service sign-in)', () => {
       ['cross-site Origin', { id, csrf }, { Origin: 'https://evil.example' }],
       ['Origin null', { id, csrf }, { Origin: 'null' }],
       ['cross-site Referer', { id, csrf }, { Origin: '', Referer: 'https://evil.example/page' }],
+      ['Sec-Fetch-Site cross-site', { id, csrf }, { 'Sec-Fetch-Site': 'cross-site' }],
+      ['Sec-Fetch-Site same-site (another port or subdomain)', { id, csrf }, { 'Sec-Fetch-Site': 'same-site' }],
     ];
     for (const [label, form, headers] of attempts) {
       for (const route of ['/files/delete', '/files/rename', '/files/new']) {
@@ -152,6 +154,9 @@ describe('pages over HTTP (embedded drive, service sign-in)', () => {
     expect(crossSignIn.setCookies).toEqual([]);
     expect(await readFile(path.join(files, 'Reports', 'keep.docx'), 'utf8')).toBe('keep');
     expect(namesOf((await c.get('/?path=/Reports')).text)).not.toContain('x.docx');
+    // Chromium sends `Origin: null` with the pages' own POSTs (Referrer-Policy: no-referrer); Sec-Fetch-Site says same-origin.
+    const own = await c.post('/files/rename', { id, csrf, name: 'keep.docx' }, { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' });
+    expect(own.status).toBe(303);
     // A token of another session does not work either.
     const other = new PageClient(tb.url);
     await other.signIn('erin');

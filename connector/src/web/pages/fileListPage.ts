@@ -57,12 +57,18 @@ function crumbs(base: string, folder: string): Html {
   return html`<nav aria-label="Folders"><ol class="crumbs">${items}</ol></nav>`;
 }
 
+/** Extension class of an icon (a-z0-9 only, so it is a safe class name). */
+function extOf(name: string): string {
+  const i = name.lastIndexOf('.');
+  return i <= 0 ? 'none' : name.slice(i + 1).toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'none';
+}
+
 function row(base: string, folder: string, e: ListEntry, csrf: string): Html {
   const hidden = html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="path" value="${folder}">`;
   let name: Html;
-  if (e.isDirectory) name = html`<span class="icon" aria-hidden="true">📁</span><a href="${folderHref(base, e.path)}">${e.name}</a>`;
-  else if (e.openable && e.id !== null) name = html`<span class="icon" aria-hidden="true">📄</span><a href="${base}/open/${encodeURIComponent(e.id)}" class="open">${e.name}</a>`;
-  else name = html`<span class="icon" aria-hidden="true">·</span><span>${e.name}</span>`;
+  if (e.isDirectory) name = html`<span class="icon folder" aria-hidden="true"></span><a href="${folderHref(base, e.path)}">${e.name}</a>`;
+  else if (e.openable && e.id !== null) name = html`<span class="icon doc ext-${extOf(e.name)}" aria-hidden="true"></span><a href="${base}/open/${encodeURIComponent(e.id)}" class="open">${e.name}</a>`;
+  else name = html`<span class="icon file" aria-hidden="true"></span><span>${e.name}</span>`;
   const actions: Html[] = [];
   if (!e.isDirectory && e.id !== null) {
     if (e.canRename) {
