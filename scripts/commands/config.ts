@@ -2,22 +2,35 @@
  * `wopi-bridge config get|set|unset|check`: the settings file (DATA_DIR/settings.json, mode 0600) without the
  * admin page. The environment wins over the file; secrets are write-only (shown as set / not set), read from stdin
  * or a file, never from the command line and never echoed. A change that would make the configuration invalid is
- * refused and the file left as it was.
+ * refused and the file left as it was. With REDIS_URL, changes go where the admin page writes them: the file and
+ * the settings shared through Redis (secrets sealed), which every instance loads over its own file.
  */
 import { stat } from 'node:fs/promises';
 import type { Config } from '../../connector/src/config/config.js';
 import { ConfigError, loadConfig, resolveDataDir } from '../../connector/src/config/loadConfig.js';
 import { loadOrCreateSecrets } from '../../connector/src/config/generatedSecrets.js';
-import { loadEffectiveConfig } from '../../connector/src/config/loadEffectiveConfig.js';
-import { SETTING_KEYS, readSettings, settingKey, settingsPath, writeSettings, type SettingKey } from '../../connector/src/config/settingsFile.js';
+import { loadEffectiveConfig, openSharedSettingsStore, sealedSharedSettings } from '../../connector/src/config/loadEffectiveConfig.js';
+import {
+  LOCAL_ONLY_SETTINGS,
+  SETTING_KEYS,
+  mergeSharedSettings,
+  readSettings,
+  readSharedSettings,
+  settingKey,
+  settingsPath,
+  writeSettings,
+  writeSharedSettings,
+  type SettingKey,
+  type SharedSettingsStore,
+} from '../../connector/src/config/settingsFile.js';
 import type { Command } from '../cli/command.js';
 import type { Cli } from '../cli/context.js';
 import { parse, readAllStdin, readHiddenLine, readValueFile } from '../cli/args.js';
-import { EXIT, UsageError, type ExitCode } from '../cli/exitCodes.js';
+import { CommandFailure, EXIT, UsageError, type ExitCode } from '../cli/exitCodes.js';
 import { jsonText, renderTable } from '../cli/output.js';
 
 type Env = Record<string, string | undefined>;
-type Source = 'environment' | 'settings file' | 'default';
+type Source = 'environment' | 'settings file' | 'shared (Redis)' | 'default';
 
 /** What the bridge uses when a key is set nowhere (shown for `default`), from the loaded configuration. */
 const DEFAULT_SHOWN: Record<string, (c: Config) => string | null> = {
@@ -56,14 +69,17 @@ interface Row {
   description: string;
 }
 
-function rowOf(key: SettingKey, env: Env, settings: Record<string, string>, config: Config | null): Row {
+function rowOf(key: SettingKey, env: Env, settings: Record<string, string>, config: Config | null, shared: boolean): Row {
   const setter = envSetter(env, key);
   const base = { key: key.key, secret: key.secret, description: key.description, locked: setter !== null, environmentVariable: setter };
   if (setter !== null) {
     return { ...base, set: true, value: key.secret || setter !== key.key ? null : (env[key.key] as string).trim(), source: 'environment' };
   }
   const fromFile = settings[key.key];
-  if (fromFile !== undefined) return { ...base, set: true, value: key.secret ? null : fromFile, source: 'settings file' };
+  if (fromFile !== undefined) {
+    const source: Source = shared && !LOCAL_ONLY_SETTINGS.includes(key.key) ? 'shared (Redis)' : 'settings file';
+    return { ...base, set: true, value: key.secret ? null : fromFile, source };
+  }
   const shown = config && !key.secret ? (DEFAULT_SHOWN[key.key]?.(config) ?? null) : null;
   return { ...base, set: shown !== null, value: shown, source: 'default' };
 }
@@ -94,6 +110,52 @@ async function problemsWith(env: Env, settings: Record<string, string>, dataDir:
   }
 }
 
+/** The settings shared through Redis, opened for a change. */
+interface SharedSettings {
+  store: SharedSettingsStore;
+  /** The shared values (null: no instance saved any yet). */
+  values: Record<string, string> | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the settings shared through Redis when the configuration has REDIS_URL (null without), so a change lands
+ * where the admin page writes it: a value only in this machine's file would be hidden by the shared one.
+ * @param keys the keys about to change (REDIS_URL alone stays per machine: Redis is not needed for it)
+ * @throws CommandFailure when Redis does not answer (nothing has been changed yet)
+ */
+async function openShared(cli: Cli, keys: string[]): Promise<SharedSettings | null> {
+  if (keys.every((k) => LOCAL_ONLY_SETTINGS.includes(k))) return null;
+  let config: Config;
+  try {
+    config = (await loadEffectiveConfig(cli.env)).config;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const file = await readSettings(resolveDataDir(cli.env));
+    if (nonEmpty(cli.env.REDIS_URL) || file.REDIS_URL !== undefined) {
+      cli.warn('warning: the configuration has problems, so the settings shared through Redis were not read or changed: run wopi-bridge config check');
+    }
+    return null;
+  }
+  if (config.redisUrl === null) return null;
+  let opened: SharedSettingsStore & { close(): Promise<void> };
+  try {
+    opened = await openSharedSettingsStore(config.redisUrl);
+  } catch {
+    throw new CommandFailure(
+      'Redis (REDIS_URL) is not reachable, so nothing was changed: the settings are shared through it and every instance loads the shared values over its own settings file. Start Redis and try again, or remove REDIS_URL first.',
+      EXIT.CRITICAL,
+    );
+  }
+  try {
+    const store = sealedSharedSettings(opened, config.tokens.secret);
+    return { store, values: await readSharedSettings(store), close: () => opened.close() };
+  } catch {
+    await opened.close();
+    throw new CommandFailure('Redis (REDIS_URL) does not answer, so nothing was changed. Start Redis and try again.', EXIT.CRITICAL);
+  }
+}
+
 /** The key as a setting, or a usage error that says what to do instead. */
 function knownKey(raw: string): SettingKey {
   const key = settingKey(raw);
@@ -113,16 +175,20 @@ async function get(args: string[], cli: Cli): Promise<ExitCode> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 1, usage: USAGE.get });
   const keys = positionals[0] === undefined ? SETTING_KEYS : [knownKey(positionals[0])];
   const dataDir = resolveDataDir(cli.env);
-  const settings = await readSettings(dataDir);
+  let settings = await readSettings(dataDir);
   let config: Config | null = null;
+  let shared = false;
   let invalid = false;
   try {
-    config = (await loadEffectiveConfig(cli.env)).config;
+    const eff = await loadEffectiveConfig(cli.env);
+    ({ config, settings } = eff);
+    shared = eff.shared !== null;
+    if (eff.sharedProblem !== null) cli.warn(`warning: ${eff.sharedProblem}`);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     invalid = true;
   }
-  const rows = keys.map((k) => rowOf(k, cli.env, settings, config));
+  const rows = keys.map((k) => rowOf(k, cli.env, settings, config, shared));
   if (values.json) {
     cli.out(jsonText(positionals[0] === undefined ? { dataDir, settingsFile: settingsPath(dataDir), valid: !invalid, settings: rows } : rows[0]));
   } else if (positionals[0] !== undefined) {
@@ -204,16 +270,25 @@ async function set(args: string[], cli: Cli): Promise<ExitCode> {
   if (/[\r\n]/.test(value)) throw new UsageError(`the value of ${key.key} must be one line; nothing changed`);
 
   const dataDir = resolveDataDir(cli.env);
-  const current = await readSettings(dataDir);
+  const file = await readSettings(dataDir);
   const updates = { [key.key]: value, ...also };
-  const before = await problemsWith(cli.env, current, dataDir);
-  const after = await problemsWith(cli.env, { ...current, ...updates }, dataDir);
-  const introduced = after.filter((p) => !before.includes(p));
-  if (introduced.length > 0) throw refusal(introduced, Object.keys(updates));
-  await writeSettings(dataDir, updates);
-  const names = Object.keys(updates).join(', ');
-  cli.out(`${names} saved in ${settingsPath(dataDir)}${key.secret ? ` (${key.key} is a secret: not shown)` : ''}. Restart the bridge to use ${Object.keys(updates).length > 1 ? 'them' : 'it'}.\n`);
-  return warnAfterChange(cli, [key, ...Object.keys(also).map(knownKey)], after);
+  const shared = await openShared(cli, Object.keys(updates));
+  try {
+    // What the bridge loads: the shared values over this machine's file (see mergeSharedSettings).
+    const current = shared ? mergeSharedSettings(file, shared.values) : file;
+    const before = await problemsWith(cli.env, current, dataDir);
+    const after = await problemsWith(cli.env, { ...current, ...updates }, dataDir);
+    const introduced = after.filter((p) => !before.includes(p));
+    if (introduced.length > 0) throw refusal(introduced, Object.keys(updates));
+    await writeSettings(dataDir, updates);
+    if (shared) await writeSharedSettings(shared.store, updates, current);
+    const names = Object.keys(updates).join(', ');
+    const where = `${settingsPath(dataDir)}${shared ? ' and in the settings shared through Redis' : ''}`;
+    cli.out(`${names} saved in ${where}${key.secret ? ` (${key.key} is a secret: not shown)` : ''}. Restart the bridge to use ${Object.keys(updates).length > 1 ? 'them' : 'it'}.\n`);
+    return warnAfterChange(cli, [key, ...Object.keys(also).map(knownKey)], after);
+  } finally {
+    await shared?.close();
+  }
 }
 
 /** Warns when the environment overrides a changed key or the configuration still has (older) problems. */
@@ -236,19 +311,28 @@ async function unset(args: string[], cli: Cli): Promise<ExitCode> {
   const { positionals } = parse(args, {}, { min: 1, max: SETTING_KEYS.length, usage: USAGE.unset });
   const keys = positionals.map(knownKey);
   const dataDir = resolveDataDir(cli.env);
-  const current = await readSettings(dataDir);
-  const present = keys.filter((k) => current[k.key] !== undefined);
-  for (const k of keys.filter((k) => current[k.key] === undefined)) cli.out(`${k.key} is not in the settings file; nothing changed.\n`);
-  if (present.length === 0) return EXIT.OK;
-  const rest = { ...current };
-  for (const k of present) delete rest[k.key];
-  const before = await problemsWith(cli.env, current, dataDir);
-  const after = await problemsWith(cli.env, rest, dataDir);
-  const introduced = after.filter((p) => !before.includes(p));
-  if (introduced.length > 0) throw refusal(introduced, present.map((k) => k.key));
-  await writeSettings(dataDir, Object.fromEntries(present.map((k) => [k.key, null])));
-  cli.out(`${present.map((k) => k.key).join(', ')} removed from ${settingsPath(dataDir)}. Restart the bridge to apply it.\n`);
-  return warnAfterChange(cli, present, after);
+  const file = await readSettings(dataDir);
+  const shared = await openShared(cli, keys.map((k) => k.key));
+  try {
+    const current = shared ? mergeSharedSettings(file, shared.values) : file;
+    const present = keys.filter((k) => current[k.key] !== undefined || file[k.key] !== undefined);
+    const where = shared ? 'the settings file nor in the shared settings' : 'the settings file';
+    for (const k of keys.filter((k) => !present.includes(k))) cli.out(`${k.key} is not in ${where}; nothing changed.\n`);
+    if (present.length === 0) return EXIT.OK;
+    const rest = { ...current };
+    for (const k of present) delete rest[k.key];
+    const before = await problemsWith(cli.env, current, dataDir);
+    const after = await problemsWith(cli.env, rest, dataDir);
+    const introduced = after.filter((p) => !before.includes(p));
+    if (introduced.length > 0) throw refusal(introduced, present.map((k) => k.key));
+    const removals = Object.fromEntries(present.map((k) => [k.key, null]));
+    await writeSettings(dataDir, removals);
+    if (shared) await writeSharedSettings(shared.store, removals, current);
+    cli.out(`${present.map((k) => k.key).join(', ')} removed from ${settingsPath(dataDir)}${shared ? ' and from the settings shared through Redis' : ''}. Restart the bridge to apply it.\n`);
+    return warnAfterChange(cli, present, after);
+  } finally {
+    await shared?.close();
+  }
 }
 
 async function check(args: string[], cli: Cli): Promise<ExitCode> {
@@ -320,6 +404,9 @@ set      writes one setting into the settings file (mode 0600). Secrets are neve
          Settings that only make sense together (STORAGE_USER and STORAGE_PASSWORD) are written in one go:
          the secret as above, the others with --with KEY=VALUE.
 unset    removes settings from the file.
+         With REDIS_URL, set and unset also change the settings shared through Redis (as the admin page does:
+         every instance loads them over its own file; secrets are kept there encrypted); when Redis does not
+         answer, nothing is changed.
 check    loads the configuration as the server does and lists every problem with its fix.
 
 Options:

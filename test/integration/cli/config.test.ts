@@ -2,7 +2,9 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cleanupProcesses, makeTempDir } from '../../helpers/processes.js';
-import { SETTING_KEYS } from '../../../connector/src/config/settingsFile.js';
+import { SETTING_KEYS, writeSharedSettings } from '../../../connector/src/config/settingsFile.js';
+import { loadEffectiveConfig, openSharedSettingsStore, sealedSharedSettings } from '../../../connector/src/config/loadEffectiveConfig.js';
+import { redisCommand, startRedis, type RedisServer } from '../../helpers/redisServer.js';
 import { EXIT, STACK_LINE, leaks, runs, wb } from './cliHarness.js';
 
 interface Row {
@@ -21,6 +23,7 @@ const ARGV_SECRET = secret('argv-secret');
 const STORAGE_SECRET = secret('storage-pass');
 const ENV_SECRET = secret('env-docs-secret');
 const SHORT_TOKEN_SECRET = 'short-secret-NOT-TO-ECHO';
+const SHARED_SECRET = secret('shared-docs-jwt');
 
 async function freshDir(): Promise<{ env: Record<string, string>; file: string }> {
   const dir = await makeTempDir('wopi-cli-config-');
@@ -333,7 +336,78 @@ describe('wopi-bridge config check', () => {
   }, 30_000);
 });
 
+describe('wopi-bridge config set / unset with REDIS_URL (settings shared through Redis)', () => {
+  let redis: RedisServer;
+  const TOKEN_SECRET = secret('wopi-token-secret-of-every-instance');
+  beforeAll(async () => {
+    redis = await startRedis({ appendonly: false });
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  /** One instance: its own data folder, Redis and the token secret every instance shares. */
+  const instance = async (): Promise<{ env: Record<string, string>; file: string }> => {
+    const { env, file } = await freshDir();
+    return { env: { ...env, REDIS_URL: redis.url, WOPI_TOKEN_SECRET: TOKEN_SECRET }, file };
+  };
+  /** Saves as the admin page does (file of its own machine aside): into the shared settings. */
+  const saveLikeThePage = async (updates: Record<string, string | null>): Promise<void> => {
+    const store = await openSharedSettingsStore(redis.url);
+    try {
+      await writeSharedSettings(sealedSharedSettings(store, TOKEN_SECRET), updates, {});
+    } finally {
+      await store.close();
+    }
+  };
+  const sharedEntry = async (): Promise<string> => String(await redisCommand(redis.port, ['GET', 'wopi-bridge:settings:current']));
+
+  test('set writes where the page writes: a value the page shared is replaced on every instance, secrets sealed', async () => {
+    await saveLikeThePage({ DOCS_URL: 'http://from-the-page', LOG_LEVEL: 'warn' });
+    const one = await instance();
+    const other = await instance();
+    expect(await getJson('DOCS_URL', one.env)).toMatchObject({ value: 'http://from-the-page', source: 'shared (Redis)' });
+
+    const set = await wb(['config', 'set', 'DOCS_URL', 'http://from-the-cli'], one.env);
+    expect(set.code).toBe(EXIT.OK);
+    expect(set.stdout).toContain(`DOCS_URL saved in ${one.file} and in the settings shared through Redis`);
+    expect(await settingsOf(one.file)).toEqual({ DOCS_URL: 'http://from-the-cli' });
+    // Another instance (another data folder, nothing in its file) now loads the CLI's value; the page's other one stays.
+    const seen = await loadEffectiveConfig(other.env);
+    expect(seen.config.docs.internalUrl).toBe('http://from-the-cli');
+    expect(seen.config.logLevel).toBe('warn');
+
+    const secretSet = await wb(['config', 'set', 'DOCS_JWT_SECRET'], one.env, { input: `${SHARED_SECRET}\n` });
+    expect(secretSet.code).toBe(EXIT.OK);
+    expect(await sharedEntry()).toMatch(/"DOCS_JWT_SECRET":"sealed:v1\./);
+    expect(await sharedEntry()).not.toContain(SHARED_SECRET);
+    expect((await loadEffectiveConfig(other.env)).config.docs.jwtSecret).toBe(SHARED_SECRET);
+    expect(await getJson('DOCS_JWT_SECRET', other.env)).toMatchObject({ set: true, value: null, source: 'shared (Redis)' });
+
+    // unset removes it from the shared settings too, even on an instance whose file never had it.
+    const unset = await wb(['config', 'unset', 'DOCS_JWT_SECRET', 'LOG_LEVEL'], other.env);
+    expect(unset.code).toBe(EXIT.OK);
+    expect(unset.stdout).toContain('removed from');
+    expect(unset.stdout).toContain('and from the settings shared through Redis');
+    const after = await loadEffectiveConfig(one.env);
+    expect(after.config.docs.jwtSecret).toBeNull();
+    expect(after.config.logLevel).toBe('info');
+    expect(after.config.docs.internalUrl).toBe('http://from-the-cli');
+  }, 60_000);
+
+  test('Redis not answering: nothing changed, exit 2 with what to do; REDIS_URL itself can still be changed', async () => {
+    const { env, file } = await freshDir();
+    const down = { ...env, REDIS_URL: 'redis://127.0.0.1:1', WOPI_TOKEN_SECRET: TOKEN_SECRET };
+    const r = await wb(['config', 'set', 'DOCS_URL', 'http://docs'], down);
+    expect(r.code).toBe(EXIT.CRITICAL);
+    expect(r.stderr).toContain('Redis (REDIS_URL) is not reachable, so nothing was changed');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    await expect(readFile(file, 'utf8')).rejects.toThrow();
+    const local = await wb(['config', 'unset', 'REDIS_URL'], { ...env, WOPI_TOKEN_SECRET: TOKEN_SECRET });
+    expect(local.code).toBe(EXIT.OK);
+  }, 60_000);
+});
+
 test('no config command printed a secret, in any mode', () => {
-  expect(leaks(runs, [DOCS_SECRET, DOCS_SECRET_2, ARGV_SECRET, STORAGE_SECRET, ENV_SECRET, SHORT_TOKEN_SECRET], [])).toEqual([]);
+  expect(leaks(runs, [DOCS_SECRET, DOCS_SECRET_2, ARGV_SECRET, STORAGE_SECRET, ENV_SECRET, SHORT_TOKEN_SECRET, SHARED_SECRET], [])).toEqual([]);
   expect(runs.length).toBeGreaterThan(40);
 });
