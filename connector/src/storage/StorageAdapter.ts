@@ -50,8 +50,17 @@ export class VersionMismatchError extends StorageError {
 export interface WriteOptions {
   /** Body length in bytes; always sent as Content-Length (chunked PUTs store 0 bytes on Nextcloud behind FastCGI). */
   contentLength: number;
-  /** Version the editor loaded; the write is refused when the file has another. null = must not exist or be empty. undefined = unconditional. */
-  expectedVersion?: string | null;
+  /**
+   * Version the editor loaded; the write is refused when the file has another. null = must not exist or be empty.
+   * undefined = unconditional. A function is called inside the path's critical section, after every earlier write
+   * of the path in this process (and its onWritten) is done: e.g. an editing session's last saved version.
+   */
+  expectedVersion?: string | null | (() => Promise<string | null>);
+  /**
+   * Called with the new state after a successful write, inside the path's critical section: what it records (the
+   * version a session wrote) is there before the next write of the path checks its expectedVersion.
+   */
+  onWritten?: (written: FileInfo) => Promise<void>;
   /**
    * Called when the version check fails after the body was already uploaded under a temporary name: returns the
    * path to keep that body at (a conflict copy), so nothing is lost. Without it the temporary upload is deleted.
@@ -77,8 +86,12 @@ export interface StorageAdapter {
   openReadStream(path: string, options?: { signal?: AbortSignal }): Promise<{ stream: Readable; size: number | null; version: string | null }>;
   /** Writes a file from a stream, safely: the original stays intact when the upload fails. Returns the new state. */
   writeStream(path: string, body: Readable, options: WriteOptions): Promise<FileInfo>;
-  /** Renames or moves; fails with 'conflict' when the target exists. */
-  rename(from: string, to: string): Promise<FileInfo>;
+  /**
+   * Renames or moves; fails with 'conflict' when the target exists, 'not_found' when `from` is gone (e.g. an
+   * overlapping rename moved it first). `onRenamed` runs inside the critical section of `from`, so the next rename of
+   * `from` sees what it recorded.
+   */
+  rename(from: string, to: string, options?: { onRenamed?: (renamed: FileInfo) => Promise<void> }): Promise<FileInfo>;
   delete(path: string): Promise<void>;
   /** Creates a file in `folder` named `name`, or `name (2)`, `name (3)`… when taken; returns its info. */
   createUnique(folder: string, name: string, body: Readable | null, contentLength: number): Promise<FileInfo>;

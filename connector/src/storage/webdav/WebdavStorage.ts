@@ -34,7 +34,19 @@ export interface WebdavStorageOptions {
   flavour: StorageFlavour;
   /** Longest wait for the drive without progress. */
   timeoutMs: number;
+  /** Time between sweeps for orphaned temporary uploads (the first one runs soon after start); 0 = none. Default 15 min. */
+  sweepIntervalMs?: number;
 }
+
+/** A temporary upload untouched this long is an orphan, whoever made it (a live upload makes progress far more often). */
+export const ORPHAN_AGE_MS = 3600_000;
+const DEFAULT_SWEEP_INTERVAL_MS = 15 * 60_000;
+/** Delay of the sweep at start (after the drive had time to come up). */
+const FIRST_SWEEP_DELAY_MS = 30_000;
+/** Folders remembered for the periodic sweep. */
+const MAX_SWEPT_FOLDERS = 1000;
+/** Longest wait of close() for writes and clean-ups in flight. */
+const CLOSE_WAIT_MS = 10_000;
 
 /** Quotes an ETag for If-Match (RFC 7232; Nextcloud answers 412 to an unquoted one). */
 function quoteEtag(v: string): string {
@@ -72,7 +84,20 @@ export class WebdavStorage implements StorageAdapter {
   private readonly client: WebDAVClient;
   private readonly base: string;
   private readonly basePath: string;
+  /** Writes per path, and `dir:<folder>` for picking a new name in a folder. */
   private readonly mutex = new KeyedMutex();
+  /** The MOVE of a finished upload over a path: reads of the path wait for it (not atomic on generic WebDAV). */
+  private readonly replacing = new KeyedMutex();
+  /** Paths createUnique picked and is writing (Nextcloud/ownCloud), so that concurrent calls pick others. */
+  private readonly reserved = new Set<string>();
+  /** Temporary uploads this process could not remove (the drive was down); swept once a write shows it is back. */
+  private readonly orphans = new Set<string>();
+  /** Folders written to, oldest first (at most MAX_SWEPT_FOLDERS), swept every sweepIntervalMs. */
+  private readonly folders = new Set<string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly firstSweep: NodeJS.Timeout | undefined;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly agent: HttpAgent | HttpsAgent;
 
   constructor(private readonly opts: WebdavStorageOptions) {
@@ -87,6 +112,12 @@ export class WebdavStorage implements StorageAdapter {
       ...(opts.username !== null ? { username: opts.username, password: opts.password ?? '' } : {}),
       ...(this.base.startsWith('https:') ? { httpsAgent: this.agent } : { httpAgent: this.agent }),
     });
+    const every = opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+    if (every > 0) {
+      const sweep = (): void => void this.track(this.sweepAll());
+      this.firstSweep = setTimeout(sweep, Math.min(every, FIRST_SWEEP_DELAY_MS)).unref();
+      this.sweepTimer = setInterval(sweep, every).unref();
+    }
   }
 
   /** The URL of a path below the root, each segment percent-encoded. */
@@ -239,6 +270,11 @@ export class WebdavStorage implements StorageAdapter {
 
   /** @inheritdoc */
   async stat(p: string): Promise<FileInfo> {
+    return this.readAfterReplace(p, () => this.statNow(p));
+  }
+
+  /** stat without waiting for a replacement of the path in progress (for use inside a write's critical section). */
+  private async statNow(p: string): Promise<FileInfo> {
     const [first] = await this.propfind(p, '0');
     if (!first) throw new StorageError('not_found', 'Not found on the drive', { op: 'stat', path: p });
     return { ...first, path: p, name: p === '/' ? '' : splitPath(p).name };
@@ -253,6 +289,10 @@ export class WebdavStorage implements StorageAdapter {
 
   /** @inheritdoc */
   async openReadStream(p: string, options: { signal?: AbortSignal } = {}): Promise<{ stream: Readable; size: number | null; version: string | null }> {
+    return this.readAfterReplace(p, () => this.openReadStreamNow(p, options));
+  }
+
+  private async openReadStreamNow(p: string, options: { signal?: AbortSignal }): Promise<{ stream: Readable; size: number | null; version: string | null }> {
     const res = await this.request('get', p, { method: 'GET' }, options.signal);
     if (!res.body) throw new StorageError('unavailable', 'The drive sent no body', { op: 'get', path: p });
     const len = res.headers.get('content-length');
@@ -263,6 +303,25 @@ export class WebdavStorage implements StorageAdapter {
       size: len !== null && /^\d+$/.test(len) ? Number(len) : null,
       version: normaliseEtag(res.headers.get('etag') ?? res.headers.get('oc-etag')),
     };
+  }
+
+  /**
+   * Runs a read of `p` after a replacement of `p` in progress (the MOVE of a finished upload over it) is done. On
+   * generic WebDAV that MOVE is not atomic: a read that overlaps it can find nothing (404) or fail (5xx); such a read
+   * is retried once, after the replacement. A read never waits for an upload itself (a slow client's body).
+   */
+  private async readAfterReplace<T>(p: string, read: () => Promise<T>): Promise<T> {
+    await this.replacing.idle(p);
+    const before = this.replacing.startedCount;
+    try {
+      return await read();
+    } catch (e) {
+      const overlapped = this.replacing.isBusy(p) || this.replacing.startedCount !== before;
+      const transient = e instanceof StorageError && (e.kind === 'not_found' || (e.kind === 'unavailable' && typeof e.detail.status === 'number'));
+      if (!overlapped || !transient) throw e;
+      await this.replacing.idle(p);
+      return read();
+    }
   }
 
   /** Destroys a stream that makes no progress for timeoutMs. */
@@ -323,21 +382,23 @@ export class WebdavStorage implements StorageAdapter {
   /**
    * Removes a temporary upload after a failure. A server may still be handling the broken PUT when the DELETE
    * arrives and create or keep the file afterwards (webdav-server does), so the removal is confirmed: the file must
-   * be absent twice in a row, with growing pauses, for about two seconds at most.
+   * be absent twice in a row, with growing pauses, for about two seconds at most. When that cannot be done (the
+   * drive is down) the name is remembered and removed by a later sweep of its folder.
    */
   private async removeTemp(tmp: string): Promise<void> {
     let absentInARow = 0;
     for (let round = 0; round < 8 && absentInARow < 2; round++) {
       if (round > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** Math.min(round, 5)));
       try {
-        await this.stat(tmp);
+        await this.statNow(tmp);
         absentInARow = 0;
         await this.deleteQuietly(tmp);
       } catch (e) {
         if (e instanceof StorageError && e.kind === 'not_found') absentInARow++;
-        else return; // the drive is down: nothing more to do now; lists hide the name anyway
+        else break; // the drive is down: a sweep removes it once the drive is back
       }
     }
+    if (absentInARow < 2) this.orphans.add(tmp);
   }
 
   private tempPathBeside(p: string): string {
@@ -349,7 +410,7 @@ export class WebdavStorage implements StorageAdapter {
     const tmp = this.tempPathBeside(p);
     try {
       await this.putRaw(tmp, body, contentLength, {}, signal);
-      const stored = await this.stat(tmp);
+      const stored = await this.statNow(tmp);
       if (stored.size !== contentLength) {
         throw new StorageError('unavailable', 'The drive stored a different size than was sent', { op: 'put', path: p, sent: contentLength, stored: stored.size });
       }
@@ -360,79 +421,98 @@ export class WebdavStorage implements StorageAdapter {
     }
   }
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc
+   * The version check is made inside the path's critical section, so it sees every earlier write of this process
+   * (an `expectedVersion` function is called there, and `onWritten` runs there before the next write starts).
+   */
   async writeStream(p: string, body: Readable, options: WriteOptions): Promise<FileInfo> {
     assertSafePath(p);
-    return this.mutex.run(p, async () => {
-      const expected = options.expectedVersion;
-      if (expected !== undefined && expected !== null) {
-        const current = await this.stat(p);
-        if (current.version !== expected) {
-          if (this.flavour === 'generic' && options.conflictPath) {
-            // The body has not been read yet: keep it at the conflict path rather than lose it.
-            const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
-            const keptAt = await options.conflictPath();
-            try {
-              await this.move(tmp, keptAt, true);
-            } catch (e) {
-              await this.removeTemp(tmp);
-              throw e;
-            }
-            throw new VersionMismatchError(current.version, keptAt);
+    return this.track(
+      this.mutex.run(p, async () => {
+        const written = await this.writeLocked(p, body, options);
+        await options.onWritten?.(written);
+        this.wroteIn(splitPath(p).folder);
+        return written;
+      }),
+    );
+  }
+
+  private async writeLocked(p: string, body: Readable, options: WriteOptions): Promise<FileInfo> {
+    const expected = typeof options.expectedVersion === 'function' ? await options.expectedVersion() : options.expectedVersion;
+    if (expected !== undefined && expected !== null) {
+      const current = await this.statNow(p);
+      if (current.version !== expected) {
+        if (this.flavour === 'generic' && options.conflictPath) {
+          // The body has not been read yet: keep it at the conflict path rather than lose it.
+          const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
+          const keptAt = await options.conflictPath();
+          try {
+            await this.move(tmp, keptAt, true);
+          } catch (e) {
+            await this.removeTemp(tmp);
+            throw e;
           }
-          throw new VersionMismatchError(current.version, null);
+          throw new VersionMismatchError(current.version, keptAt);
         }
+        throw new VersionMismatchError(current.version, null);
       }
-      if (this.flavour !== 'generic') {
-        const headers: Record<string, string> = {};
-        if (typeof expected === 'string') headers['If-Match'] = quoteEtag(expected);
-        try {
-          await this.putRaw(p, body, options.contentLength, headers, options.signal);
-        } catch (e) {
-          if (e instanceof StorageError && e.kind === 'conflict' && typeof expected === 'string') {
-            throw new VersionMismatchError(null, null);
-          }
-          throw e;
-        }
-        return this.stat(p);
-      }
-      const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
+    }
+    if (this.flavour !== 'generic') {
+      const headers: Record<string, string> = {};
+      if (typeof expected === 'string') headers['If-Match'] = quoteEtag(expected);
       try {
-        if (typeof expected === 'string') {
-          const current = await this.stat(p);
-          if (current.version !== expected) {
-            let keptAt: string | null = null;
-            if (options.conflictPath) {
-              keptAt = await options.conflictPath();
-              // keptAt is a placeholder createUnique just reserved for us: replace it.
-              await this.move(tmp, keptAt, true);
-            }
-            throw new VersionMismatchError(current.version, keptAt);
-          }
-        }
-        await this.move(tmp, p, true);
+        await this.putRaw(p, body, options.contentLength, headers, options.signal);
       } catch (e) {
-        if (!(e instanceof VersionMismatchError && e.keptAt !== null)) await this.removeTemp(tmp);
+        if (e instanceof StorageError && e.kind === 'conflict' && typeof expected === 'string') {
+          throw new VersionMismatchError(null, null);
+        }
         throw e;
       }
-      return this.stat(p);
-    });
+      return this.statNow(p);
+    }
+    const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
+    try {
+      if (typeof expected === 'string') {
+        const current = await this.statNow(p);
+        if (current.version !== expected) {
+          let keptAt: string | null = null;
+          if (options.conflictPath) {
+            keptAt = await options.conflictPath();
+            // keptAt is a placeholder createUnique just reserved for us: replace it.
+            await this.move(tmp, keptAt, true);
+          }
+          throw new VersionMismatchError(current.version, keptAt);
+        }
+      }
+      await this.replacing.run(p, () => this.move(tmp, p, true));
+    } catch (e) {
+      if (!(e instanceof VersionMismatchError && e.keptAt !== null)) await this.removeTemp(tmp);
+      throw e;
+    }
+    return this.statNow(p);
   }
 
   /** @inheritdoc */
-  async rename(from: string, to: string): Promise<FileInfo> {
+  async rename(from: string, to: string, options: { onRenamed?: (renamed: FileInfo) => Promise<void> } = {}): Promise<FileInfo> {
     assertSafePath(to);
-    return this.mutex.run(from, async () => {
-      // Overwrite: F is not honoured by every server: look first.
-      if (await this.exists(to)) throw new StorageError('conflict', 'Target exists', { op: 'move', path: to });
-      await this.move(from, to, false);
-      return this.stat(to);
-    });
+    return this.track(
+      this.mutex.run(from, async () => {
+        // A rename that lost a race to another one: not_found, without a MOVE (servers answer that with 500 or 409).
+        await this.statNow(from);
+        // Overwrite: F is not honoured by every server: look first.
+        if (await this.exists(to)) throw new StorageError('conflict', 'Target exists', { op: 'move', path: to });
+        await this.move(from, to, false);
+        const renamed = await this.statNow(to);
+        await options.onRenamed?.(renamed);
+        return renamed;
+      }),
+    );
   }
 
   private async exists(p: string): Promise<boolean> {
     try {
-      await this.stat(p);
+      await this.statNow(p);
       return true;
     } catch (e) {
       if (e instanceof StorageError && e.kind === 'not_found') return false;
@@ -442,37 +522,120 @@ export class WebdavStorage implements StorageAdapter {
 
   /** @inheritdoc */
   async delete(p: string): Promise<void> {
-    await this.mutex.run(p, async () => {
-      await this.request('delete', p, { method: 'DELETE' });
-    });
+    await this.track(
+      this.mutex.run(p, async () => {
+        await this.request('delete', p, { method: 'DELETE' });
+      }),
+    );
   }
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc
+   * The folder's lock is held only to pick the name and create the file, never while a body uploads: one slow client
+   * must not hold up every other file created in the folder (Save As, conflict copies). On generic WebDAV the body
+   * goes to a temporary name first and is MOVEd to the picked name; elsewhere the picked name is reserved in this
+   * process while the body is PUT with If-None-Match: *.
+   */
   async createUnique(folder: string, name: string, body: Readable | null, contentLength: number): Promise<FileInfo> {
-    return this.mutex.run(`dir:${folder}`, async () => {
+    return this.track(this.createUniqueNow(folder, name, body, contentLength));
+  }
+
+  private async createUniqueNow(folder: string, name: string, body: Readable | null, contentLength: number): Promise<FileInfo> {
+    const [base, ext] = splitExtension(name);
+    const candidate = (n: number): string => (n === 1 ? name : `${base} (${n})${ext}`);
+    const pick = async (): Promise<string> => {
       const taken = new Set((await this.list(folder)).map((f) => f.name));
-      const [base, ext] = splitExtension(name);
-      const candidate = (n: number): string => (n === 1 ? name : `${base} (${n})${ext}`);
       let n = 1;
-      while (taken.has(candidate(n))) n++;
-      if (this.flavour !== 'generic') {
-        await this.putRaw(joinPath(folder, candidate(n)), body, contentLength, { 'If-None-Match': '*' });
-        return this.stat(joinPath(folder, candidate(n)));
+      while (taken.has(candidate(n)) || this.reserved.has(joinPath(folder, candidate(n)))) n++;
+      return joinPath(folder, candidate(n));
+    };
+    let created: FileInfo;
+    if (this.flavour !== 'generic' && body !== null) {
+      const target = await this.mutex.run(`dir:${folder}`, async () => {
+        const t = await pick();
+        this.reserved.add(t);
+        return t;
+      });
+      try {
+        await this.putRaw(target, body, contentLength, { 'If-None-Match': '*' });
+        created = await this.statNow(target);
+      } finally {
+        this.reserved.delete(target);
       }
-      const target = joinPath(folder, candidate(n));
-      const tmp = body === null ? null : await this.uploadTemp(target, body, contentLength);
-      if (tmp === null) {
-        await this.putRaw(target, null, 0, {});
-      } else {
-        try {
-          await this.move(tmp, target, false);
-        } catch (e) {
-          await this.deleteQuietly(tmp);
-          throw e;
-        }
+    } else {
+      const tmp = body === null ? null : await this.uploadTemp(joinPath(folder, name), body, contentLength);
+      let moved = false;
+      try {
+        created = await this.mutex.run(`dir:${folder}`, async () => {
+          const target = await pick();
+          if (tmp === null) {
+            await this.putRaw(target, null, 0, this.flavour !== 'generic' ? { 'If-None-Match': '*' } : {});
+          } else {
+            await this.move(tmp, target, false);
+            moved = true;
+          }
+          return this.statNow(target);
+        });
+      } catch (e) {
+        if (tmp !== null && !moved) await this.removeTemp(tmp);
+        throw e;
       }
-      return this.stat(target);
-    });
+    }
+    this.wroteIn(folder);
+    return created;
+  }
+
+  /** Keeps a promise of work on the drive until it settles, for close() to wait for. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const done = (): void => {
+      this.inflight.delete(work);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  /** Remembers a folder written to (for the periodic sweep) and sweeps it now when it holds a known orphan. */
+  private wroteIn(folder: string): void {
+    this.folders.delete(folder);
+    this.folders.add(folder);
+    if (this.folders.size > MAX_SWEPT_FOLDERS) this.folders.delete(this.folders.values().next().value as string);
+    if (!this.closed && [...this.orphans].some((o) => splitPath(o).folder === folder)) void this.track(this.sweepFolder(folder));
+  }
+
+  /**
+   * Removes orphaned temporary uploads in one folder: those this process failed to remove (the drive was down), and
+   * any `.~wopi-*` untouched for ORPHAN_AGE_MS, whoever left it (a crash, another instance). Never fails.
+   */
+  async sweepFolder(folder: string): Promise<void> {
+    let entries: FileInfo[];
+    try {
+      entries = await this.propfind(folder, '1');
+    } catch {
+      return; // the drive is down or the folder gone: the next sweep tries again
+    }
+    const known = [...this.orphans].filter((o) => splitPath(o).folder === folder);
+    const now = Date.now();
+    for (const e of entries) {
+      if (e.isDirectory || !e.name.startsWith(TEMP_PREFIX)) continue;
+      // A server may keep a broken upload under the name plus a suffix (rclone: `<name>.<hash>.partial`).
+      const mine = known.some((o) => e.path === o || e.path.startsWith(`${o}.`));
+      if (!mine && now - e.lastModified.getTime() < ORPHAN_AGE_MS) continue;
+      try {
+        await this.request('delete', e.path, { method: 'DELETE' });
+      } catch (err) {
+        if (!(err instanceof StorageError && err.kind === 'not_found')) return;
+      }
+    }
+    for (const o of known) this.orphans.delete(o);
+  }
+
+  /** Sweeps every folder written to since the start (and the root), one after the other. */
+  private async sweepAll(): Promise<void> {
+    for (const folder of ['/', ...this.folders]) {
+      if (this.closed) return;
+      await this.sweepFolder(folder);
+    }
   }
 
   /** @inheritdoc */
@@ -503,8 +666,19 @@ export class WebdavStorage implements StorageAdapter {
     return null;
   }
 
-  /** @inheritdoc */
+  /** @inheritdoc Waits (at most CLOSE_WAIT_MS) for writes and clean-ups in flight, e.g. the removal of an aborted upload. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.firstSweep);
+    clearInterval(this.sweepTimer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise((r) => {
+        timer = setTimeout(r, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     this.agent.destroy();
   }
 }

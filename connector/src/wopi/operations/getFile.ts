@@ -22,11 +22,14 @@ export async function getFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
   ctx.req.once('close', () => {
     if (!ctx.res.writableFinished) abort.abort();
   });
+  const editing = grant.canWrite && (await deps.locks.get(grant.fileId)) !== null;
+  const seen = editing ? await deps.versions.get(grant.fileId) : null;
   const { stream, size, version } = await deps.storage.openReadStream(info.path, { signal: abort.signal }).catch((e) => {
     throw toWopiError(e);
   });
   const served = version ?? info.version;
-  if (grant.canWrite && (await deps.locks.get(grant.fileId)) !== null) await deps.versions.set(grant.fileId, served);
+  // Not over a baseline that a save of the session recorded while this download started.
+  if (editing) await deps.versions.setIfUnchanged(grant.fileId, seen, served);
   ctx.status = 200;
   ctx.set('Content-Type', 'application/octet-stream');
   ctx.set(H.itemVersion, served);

@@ -78,8 +78,10 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
     throw new LockConflictError(currentLock, refusal);
   }
 
-  const baseline = currentLock === null ? null : await deps.versions.get(grant.fileId);
-  const changedOutside = currentLock !== null && ((baseline !== null && baseline !== info.version) || timestampSaysChanged(ctx, info));
+  // The version check itself is made by writeStream under the file's write lock, against the session's baseline
+  // read there: a save that overlaps an earlier save of the same session (forcesave during autosave, a retry) then
+  // sees the version that save wrote as its own, not as a change made on the drive.
+  const changedOutside = currentLock !== null && timestampSaysChanged(ctx, info);
 
   let spool: Spool | null = null;
   try {
@@ -95,7 +97,7 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
       const name = await keepAsConflictCopy(body(), length);
       throw new LockConflictError(currentLock, `File changed on the drive since it was opened; this version was saved as "${name}"`, {
         code: 'version_conflict',
-        detail: { baseline, current: info.version },
+        detail: { current: info.version, currentModified: info.lastModified.toISOString() },
       });
     }
 
@@ -110,7 +112,9 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
       try {
         written = await deps.storage.writeStream(info.path, body(), {
           contentLength: length,
-          expectedVersion: info.version,
+          // With a lock: the version this session loaded or last wrote (info.version when none is known).
+          expectedVersion: currentLock === null ? info.version : async () => (await deps.versions.get(grant.fileId)) ?? info.version,
+          ...(currentLock !== null ? { onWritten: (w: FileInfo) => deps.versions.set(grant.fileId, w.version) } : {}),
           conflictPath: async () => {
             const created = await deps.storage.createUnique(splitPath(info.path).folder, conflictName(info.name, grant.userName), null, 0);
             return created.path;
@@ -120,7 +124,10 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
       } catch (e) {
         if (e instanceof VersionMismatchError) {
           const name = e.keptAt !== null ? splitPath(e.keptAt).name : spool ? await keepAsConflictCopy(spool.open(), length) : null;
-          if (e.keptAt !== null) log.warn({ result: 'conflict_copy', copy: name }, 'save kept as conflict copy');
+          if (e.keptAt !== null) {
+            log.warn({ result: 'conflict_copy', copy: name }, 'save kept as conflict copy');
+            ctx.state.result = 'conflict_copy'; // counted in wopi_bridge_conflict_copies_total
+          }
           throw new LockConflictError(
             currentLock,
             name === null ? 'File changed on the drive while saving' : `File changed on the drive while saving; this version was saved as "${name}"`,
@@ -133,7 +140,6 @@ export async function putFile(ctx: WopiContext, deps: WopiDeps): Promise<void> {
         await new Promise((r) => setTimeout(r, retry));
       }
     }
-    if (currentLock !== null) await deps.versions.set(grant.fileId, written.version);
     ctx.state.bytes = length;
     ctx.status = 200;
     ctx.set(H.itemVersion, written.version);

@@ -36,12 +36,27 @@ export async function renameFile(ctx: WopiContext, deps: WopiDeps): Promise<void
       throw toWopiError(e);
     })).map((f) => f.name));
     for (let n = 2; taken.has(newName); n++) newName = `${requested} (${n})${ext}`;
-    const renamed = await deps.storage.rename(info.path, joinPath(folder, newName)).catch((e: unknown) => {
-      if (e instanceof StorageError && e.kind === 'forbidden') throw new InvalidFileNameError('The drive refused the name');
-      throw toWopiError(e, lock?.id ?? null);
-    });
-    await deps.files.moved(grant.fileId, info.path, renamed.path);
+    // The id map is updated inside the rename's critical section: an overlapping rename of this file that waited
+    // for this one finds the file gone from info.path and the id pointing elsewhere.
+    await deps.storage
+      .rename(info.path, joinPath(folder, newName), { onRenamed: (renamed) => deps.files.moved(grant.fileId, info.path, renamed.path) })
+      .catch(async (e: unknown) => {
+        if (e instanceof StorageError && e.kind === 'forbidden') throw new InvalidFileNameError('The drive refused the name');
+        if (e instanceof StorageError && e.kind === 'not_found' && (await renamedMeanwhile(deps, grant.fileId, info.path))) {
+          throw new LockConflictError(lock?.id ?? null, 'The file was renamed by another request meanwhile', { code: 'renamed_meanwhile' });
+        }
+        throw toWopiError(e, lock?.id ?? null);
+      });
   }
   ctx.set('Content-Type', 'application/json; charset=utf-8');
   ctx.body = { Name: splitExtension(newName)[0] };
+}
+
+/** Whether the file id now points away from `path` (another rename through the bridge moved it). */
+async function renamedMeanwhile(deps: WopiDeps, fileId: string, path: string): Promise<boolean> {
+  try {
+    return (await deps.files.pathOf(fileId)) !== path;
+  } catch {
+    return false;
+  }
 }
