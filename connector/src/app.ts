@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(health.routes());
   // The pages: file list, host page, sign-in (issue 4).
-  app.use(webRouter({ config: deps.config, users: deps.users, discovery: deps.discovery }));
+  app.use(webRouter({ config: deps.config, users: deps.users, discovery: deps.discovery, locks: deps.locks }));
   app.use(probeRouter(deps.state)); // DS → bridge probe of the checks (checks/probe)
   if (deps.admin) app.use(adminRouter({ config: deps.config, log: deps.log, state: deps.state, ...deps.admin }));
   return app;

@@ -24,6 +24,7 @@ import { renderMessagePage } from './pages/messagePage.js';
 import { renderHostPage } from './pages/hostPage.js';
 import { renderNextcloudWaitPage, renderSignInPage } from './pages/signInPage.js';
 import { folderHref, NEW_DOCUMENT_TYPES, renderFileListPage, type ListEntry } from './pages/fileListPage.js';
+import type { Locks } from '../locks/Locks.js';
 
 /** What the pages need. */
 export interface WebDeps {
@@ -31,6 +32,8 @@ export interface WebDeps {
   users: UserService;
   /** DS discovery; null when no DocumentServer is configured. */
   discovery: DiscoveryClient | null;
+  /** WOPI locks: a file open in an editor is not deleted from under it. */
+  locks: Pick<Locks, 'get'>;
 }
 
 /** Cookie holding a pending Nextcloud login flow's id (HttpOnly, 20 minutes, only sent to /signin/nextcloud). */
@@ -311,6 +314,10 @@ export function webRouter(deps: WebDeps): Middleware {
     const id = f.id ?? '';
     state(ctx).fileId = id;
     const info = await drive.files.resolve(id);
+    // DS never retries a failed save: deleting a file someone is editing would lose their work at the next save.
+    if ((await deps.locks.get(id)) !== null) {
+      throw new PageError(409, 'file_in_use', 'File is being edited', `“${info.name}” is open in the editor. Close it there first, then delete it.`, { link: { href: folderHref(base, splitPath(info.path).folder), label: 'Back' } });
+    }
     await drive.storage.delete(info.path);
     await drive.files.forget(id, info.path);
     redirect(ctx, folderHref(base, splitPath(info.path).folder));
