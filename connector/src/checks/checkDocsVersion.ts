@@ -10,6 +10,7 @@ import { endpoint, parseHttpUrl } from './docsUrls.js';
 import { statusText, transportFail, unexpectedAnswer } from './explainAnswer.js';
 import { isTransportFailure, preview, probeHttp, resolveTls } from './probeHttp.js';
 import { COMMAND_PATH, probeVersionCommand } from './versionCommand.js';
+import { msg, type CheckMessage, type MessageParams } from './checkMessages.js';
 
 export const DOCS_VERSION_ID = 'docs_version';
 
@@ -51,11 +52,14 @@ export function checkDocsVersion(cfg: DocsChecksConfig, opts: CheckOptions = {})
  * @param source - where it was read
  * @param note - what else the admin should know (e.g. why the command service did not answer)
  */
-export function judgeDsVersion(text: string, source: 'command service' | '/index.html', note?: string): CheckOutcome {
+export function judgeDsVersion(text: string, source: 'command service' | '/index.html', note?: string, noteMessage?: CheckMessage): CheckOutcome {
   const id = DOCS_VERSION_ID;
   const data = { version: text, source, minimumSupported: MIN_SUPPORTED_DS_VERSION, wopiMinimum: WOPI_MIN_DS_VERSION };
   const v = parseDsVersion(text);
   const noted = note ? { detail: note } : {};
+  const p = { version: text, min: MIN_SUPPORTED_DS_VERSION, wopiMin: WOPI_MIN_DS_VERSION };
+  const notedMessage = noteMessage ? { detail: noteMessage } : {};
+  const upgrade = msg('version_upgrade_fix', p);
   if (!v) {
     return {
       id,
@@ -64,6 +68,7 @@ export function judgeDsVersion(text: string, source: 'command service' | '/index
       fix: `Make sure the address is an ONLYOFFICE DocumentServer ${MIN_SUPPORTED_DS_VERSION} or later.`,
       ...noted,
       data,
+      messages: { summary: msg('version_unreadable', p), fix: msg('version_unreadable_fix', p), ...notedMessage },
     };
   }
   if (compareDsVersions(v, WOPI_MIN) < 0) {
@@ -74,6 +79,7 @@ export function judgeDsVersion(text: string, source: 'command service' | '/index
       fix: `Upgrade DocumentServer to ${MIN_SUPPORTED_DS_VERSION} or later (the bridge is tested with 9.3).`,
       ...noted,
       data,
+      messages: { summary: msg('version_no_wopi', p), fix: upgrade, ...notedMessage },
     };
   }
   if (compareDsVersions(v, SUPPORTED_MIN) < 0) {
@@ -86,16 +92,17 @@ export function judgeDsVersion(text: string, source: 'command service' | '/index
         'of one document on one node; before 7.1 saves do not say whether they are autosaves or the final save.',
       fix: `Upgrade DocumentServer to ${MIN_SUPPORTED_DS_VERSION} or later (the bridge is tested with 9.3).`,
       data,
+      messages: { summary: msg('version_old', p), detail: msg('version_old_detail'), fix: upgrade },
     };
   }
-  return { id, status: 'ok', summary: `DocumentServer ${text} (supported: ${MIN_SUPPORTED_DS_VERSION} or later).`, ...noted, data };
+  return { id, status: 'ok', summary: `DocumentServer ${text} (supported: ${MIN_SUPPORTED_DS_VERSION} or later).`, ...noted, data, messages: { summary: msg('version_ok', p), ...notedMessage } };
 }
 
 async function version(cfg: DocsChecksConfig, opts: CheckOptions): Promise<CheckOutcome> {
   const id = DOCS_VERSION_ID;
   const base = parseHttpUrl(cfg.internalUrl);
   if (!base) {
-    return { id, status: 'skipped', summary: 'No usable DocumentServer address is configured (see the reachability check).' };
+    return { id, status: 'skipped', summary: 'No usable DocumentServer address is configured (see the reachability check).', messages: { summary: msg('no_docs_url') } };
   }
   const tls = await resolveTls(cfg);
   if (isTransportFailure(tls)) return transportFail(id, tls, 'TLS settings');
@@ -117,11 +124,16 @@ async function version(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Check
     : `The command service answered ${statusText(res.status)}${res.body.trim() ? ` ${preview(res.body)}` : ''}${isIpFilterAnswer(res) ? ' (DS\'s ipfilter refuses the bridge)' : ''}`;
   const index = await probeHttp(endpoint(base.toString(), '/index.html'), { timeoutMs: cfg.timeoutMs, tls, signal: opts.signal });
   const banner = index.ok && index.status === 200 ? parseIndexBanner(index.body) : null;
-  if (banner) return judgeDsVersion(banner.text, '/index.html', `${why}; the version was read from /index.html instead.`);
+  const tokenish = probe.answer?.error === 6 || probe.answer?.error === 7;
+  const whyParams: MessageParams = probe.answer ? { code: probe.answer.error, meaning: commandErrorMeaning(probe.answer.error) } : { status: statusText(res.status) };
+  if (banner) {
+    const note = probe.answer ? msg(tokenish ? 'version_from_index_token' : 'version_from_index_error', whyParams) : msg('version_from_index_http', whyParams);
+    return judgeDsVersion(banner.text, '/index.html', `${why}; the version was read from /index.html instead.`, note);
+  }
 
   if (!probe.answer) {
     const explained = unexpectedAnswer(id, res, 'JSON {"error":0,"version":"…"}', COMMAND_PATH);
-    return { ...explained, summary: `The version of DocumentServer cannot be read: ${explained.summary}` };
+    return { ...explained, summary: `The version of DocumentServer cannot be read: ${explained.summary}` }; // the answer's own messages say why
   }
   return {
     id,
@@ -133,5 +145,13 @@ async function version(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Check
         ? `Fix the token problem the JWT check reports (${SETTING.jwtSecret}, ${SETTING.jwtHeader}, clocks).`
         : `Check that ${SETTING.internalUrl} points at ONLYOFFICE DocumentServer.`,
     data: { commandError: probe.answer.error },
+    messages: {
+      summary: msg('version_unknown'),
+      detail: msg(tokenish ? 'version_command_token' : 'version_command_error', whyParams),
+      fix:
+        probe.answer.error === 6 || probe.answer.error === 7
+          ? msg('version_token_fix', { setting: SETTING.jwtSecret, headerSetting: SETTING.jwtHeader })
+          : msg('version_not_ds_fix', { setting: SETTING.internalUrl }),
+    },
   };
 }

@@ -13,7 +13,9 @@ import { parseIndexBanner } from './docServiceAnswers.js';
 import { displayUrl, endpoint, parseHttpUrl } from './docsUrls.js';
 import { statusText } from './explainAnswer.js';
 import { discoveryFailure, fetchDiscoveryForCheck, type DiscoveryFetch } from './checkWopiEnabled.js';
-import { proofKeysFix } from './localJsonSnippets.js';
+import { proofKeysCommands, proofKeysFix } from './localJsonSnippets.js';
+import { msg, type CheckMessage } from './checkMessages.js';
+import { LOCAL_JSON } from './ChecksConfig.js';
 import { isTransportFailure, probeHttp, resolveTls, type ProbeTls } from './probeHttp.js';
 import { probeVersionCommand, type VersionProbe } from './versionCommand.js';
 
@@ -63,6 +65,8 @@ export function proofKeyProblem(key: ProofKeyAttributes): string | null {
 export function judgeProofKeys(key: ProofKeyAttributes | null, mode: ChecksProofMode, nodes: number): CheckOutcome {
   const id = PROOF_KEYS_ID;
   const cluster = nodes > 1;
+  const p = { nodes, setting: SETTING.proofMode, mode };
+  const fixMessage = proofKeysFixMessage(cluster);
   const where = cluster ? `All ${nodes} DocumentServer nodes agree (version, keys, JWT) and` : 'DocumentServer';
   if (!key) {
     const data = { published: false, proofMode: mode, nodes };
@@ -73,6 +77,10 @@ export function judgeProofKeys(key: ProofKeyAttributes | null, mode: ChecksProof
         summary: `${where} ${cluster ? 'publish' : 'publishes'} no WOPI proof key, but ${SETTING.proofMode}=enforce: the bridge refuses every WOPI request.`,
         fix: `${proofKeysFix(cluster)}\nOr set ${SETTING.proofMode}=auto until the keys are in place.`,
         data,
+        messages: {
+          summary: msg(cluster ? 'proof_none_enforce_cluster' : 'proof_none_enforce', p),
+          fix: msg(cluster ? 'proof_keys_fix_cluster_or_auto' : 'proof_keys_fix_or_auto', { ...(fixMessage.params ?? {}), ...p }),
+        },
       };
     }
     return {
@@ -84,6 +92,7 @@ export function judgeProofKeys(key: ProofKeyAttributes | null, mode: ChecksProof
         'Without it, anyone holding a valid access token can call the WOPI endpoints.',
       fix: proofKeysFix(cluster),
       data,
+      messages: { summary: msg(cluster ? 'proof_none_cluster' : 'proof_none', p), detail: msg('proof_none_detail'), fix: fixMessage },
     };
   }
   const problem = proofKeyProblem(key);
@@ -102,6 +111,7 @@ export function judgeProofKeys(key: ProofKeyAttributes | null, mode: ChecksProof
       summary: `DocumentServer publishes a WOPI proof key the bridge cannot use: ${problem}.`,
       fix: proofKeysFix(cluster),
       data,
+      messages: { summary: msg('proof_unusable', { problem }), fix: fixMessage },
     };
   }
   if (mode === 'off') {
@@ -111,6 +121,7 @@ export function judgeProofKeys(key: ProofKeyAttributes | null, mode: ChecksProof
       summary: `${where} ${cluster ? 'publish' : 'publishes'} WOPI proof keys, but the bridge does not check them (${SETTING.proofMode}=off).`,
       fix: `Set ${SETTING.proofMode}=auto (or enforce) so the bridge refuses WOPI requests that DocumentServer did not sign.`,
       data,
+      messages: { summary: msg(cluster ? 'proof_off_cluster' : 'proof_off', p), fix: msg('proof_off_fix', p) },
     };
   }
   return {
@@ -118,7 +129,13 @@ export function judgeProofKeys(key: ProofKeyAttributes | null, mode: ChecksProof
     status: 'ok',
     summary: `${where} ${cluster ? 'publish' : 'publishes'} WOPI proof keys (current ${data.current}, old ${data.old}); the bridge verifies them (${SETTING.proofMode}=${mode}).`,
     data,
+    messages: { summary: msg(cluster ? 'proof_ok_cluster' : 'proof_ok', { ...p, current: data.current, old: data.old }) },
   };
+}
+
+/** The translatable form of {@link proofKeysFix}: the commands and local.json path as parameters. */
+function proofKeysFixMessage(cluster: boolean): CheckMessage {
+  return msg(cluster ? 'proof_keys_fix_cluster' : 'proof_keys_fix', { commands: proofKeysCommands(), localJson: LOCAL_JSON });
 }
 
 /** What one node says. */
@@ -177,11 +194,11 @@ async function proofKeys(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Che
   const mode = cfg.proofMode ?? 'auto';
   const nodeUrls = [...new Set((cfg.nodeUrls ?? []).map((u) => u.trim()).filter(Boolean))];
   const tls = await resolveTls(cfg);
-  if (isTransportFailure(tls)) return { id, status: 'fail', summary: tls.summary, fix: tls.fix, data: { transport: tls.kind } };
+  if (isTransportFailure(tls)) return { id, status: 'fail', summary: tls.summary, fix: tls.fix, data: { transport: tls.kind }, ...(tls.messages ? { messages: tls.messages } : {}) };
 
   if (nodeUrls.length < 2) {
     const base = parseHttpUrl(cfg.internalUrl);
-    if (!base) return { id, status: 'skipped', summary: 'No usable DocumentServer address is configured (see the reachability check).' };
+    if (!base) return { id, status: 'skipped', summary: 'No usable DocumentServer address is configured (see the reachability check).', messages: { summary: msg('no_docs_url') } };
     const fetched = await fetchDiscoveryForCheck(base.toString(), { timeoutMs: cfg.timeoutMs, tls, signal: opts.signal });
     if (!fetched.ok) {
       const why = discoveryFailure(id, fetched, SETTING.internalUrl);
@@ -189,6 +206,8 @@ async function proofKeys(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Che
         return {
           ...why,
           summary: `The bridge cannot read the proof keys, and with ${SETTING.proofMode}=enforce it refuses every WOPI request until it can. Cause: ${why.summary}`,
+          // The page shows the cause (translated) as the detail; the fix is the cause's.
+          ...(why.messages ? { messages: { ...why.messages, summary: msg('proof_unreadable_enforce', { setting: SETTING.proofMode }), detail: why.messages.summary } } : {}),
         };
       }
       return {
@@ -196,6 +215,7 @@ async function proofKeys(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Che
         status: 'skipped',
         summary: 'The proof keys cannot be read because discovery is unavailable (see the WOPI check).',
         detail: why.summary,
+        ...(why.messages ? { messages: { summary: msg('proof_no_discovery'), detail: why.messages.summary } } : {}),
       };
     }
     return judgeProofKeys(fetched.discovery.proofKey, mode, 1);
@@ -208,6 +228,7 @@ async function proofKeys(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Che
       status: 'fail',
       summary: `${SETTING.nodeUrls} holds addresses that are not http(s) URLs: ${bad.map(displayUrl).join(', ')}.`,
       fix: `Write each DocumentServer node in ${SETTING.nodeUrls} as a full URL, comma-separated, e.g. http://10.0.0.11:8091,http://10.0.0.12:8092.`,
+      messages: { summary: msg('proof_bad_nodes', { setting: SETTING.nodeUrls, urls: bad.map(displayUrl).join(', ') }), fix: msg('proof_bad_nodes_fix', { setting: SETTING.nodeUrls }) },
     };
   }
   const nodes = await Promise.all(nodeUrls.map((u) => nodeFacts(u, cfg, tls, opts)));

@@ -27,6 +27,7 @@ import {
 } from './drive/encryptionSettings.js';
 import { DRIVE_SETTING, describeNetworkError, redactUrl } from './drive/http.js';
 import { DriveSession, type DriveCheckInput, type DriveCheckOptions } from './drive/session.js';
+import { msg, type CheckMessage } from './checkMessages.js';
 
 export interface StorageEncryptionInput extends DriveCheckInput {
   /** A drive administrator (STORAGE_ADMIN_USER), used only for this diagnostic. */
@@ -42,6 +43,13 @@ export const ENCRYPTION_CHECK_IDS = {
 } as const;
 
 const S = DRIVE_SETTING;
+
+/** The translatable form of {@link moduleMissingFix}. */
+function moduleMissingFixMessage(f: StorageFlavour): CheckMessage {
+  const owncloud = f === 'owncloud';
+  return msg(owncloud ? 'enc_module_missing_fix_owncloud' : 'enc_module_missing_fix_nextcloud', { occ: OCC });
+}
+
 const OCC = 'sudo -u www-data php occ';
 
 function product(f: StorageFlavour): string {
@@ -135,7 +143,7 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
   const line = verdictLine(path, v);
   switch (v.kind) {
     case 'ok':
-      return { id, status: 'ok', summary: `Downloaded the probe file ${path} through WebDAV: files can be read.`, detail: `${line}.`, data };
+      return { id, status: 'ok', summary: `Downloaded the probe file ${path} through WebDAV: files can be read.`, detail: `${line}.`, data, messages: { summary: msg('enc_probe_ok', { path }) } };
     case 'module_missing':
       return {
         id,
@@ -146,6 +154,10 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         detail: `${line}. PROPFIND and status.php still look healthy in this state, so only a download shows it.`,
         fix: moduleMissingFix(flavour),
         data,
+        messages: {
+          summary: msg('enc_probe_module_missing', { path, status: v.status, message: v.message ?? 'Encryption not ready' }),
+          fix: moduleMissingFixMessage(flavour),
+        },
       };
     case 'per_user_keys':
       return {
@@ -157,6 +169,7 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         detail: `${line}. ${PER_USER_KEYS_DETAIL}`,
         fix: PER_USER_KEYS_FIX,
         data: { ...data, contentLength: v.contentLength, bodyBytes: v.bodyBytes },
+        messages: { summary: msg('enc_probe_per_user', { path, product: product(flavour) }), fix: msg('enc_per_user_fix', { occ: OCC }) },
       };
     case 'incomplete':
       return {
@@ -296,13 +309,16 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
       detail,
       fix: moduleMissingFix('nextcloud'),
       data,
+      messages: { summary: msg('enc_settings_contradict', { state }), fix: moduleMissingFixMessage('nextcloud') },
     };
   }
+  const perUserConfirmed = verdict?.kind === 'per_user_keys';
+  const confirmation = verdict?.kind === 'module_missing' ? 'probe' : finding === null || finding.kind !== 'downloaded' ? 'unconfirmed' : '';
   const confirmed =
     verdict?.kind === 'module_missing' ? ' Confirmed by the probe download.' : finding === null || finding.kind !== 'downloaded' ? ' (Not confirmed by a download: see the probe result.)' : '';
   switch (state) {
     case 'off':
-      return { id, status: 'ok', summary: 'Server-side encryption is off.', detail, data };
+      return { id, status: 'ok', summary: 'Server-side encryption is off.', detail, data, messages: { summary: msg('enc_off') } };
     case 'off_app_enabled':
       return {
         id,
@@ -310,6 +326,7 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
         summary: 'Server-side encryption is off (the "Default encryption module" app is enabled, but encryption was never switched on).',
         detail: `${detail} If encryption is switched on later, keep the default master-key mode: per-user keys stop DocumentServer from opening documents.`,
         data,
+        messages: { summary: msg('enc_off_app_enabled') },
       };
     case 'master_key':
       return {
@@ -318,6 +335,7 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
         summary: 'Server-side encryption is on with a master key: DocumentServer can open documents through the bridge.',
         detail: `${detail} In master-key mode stateless Basic-auth downloads work. Keep the "Default encryption module" app enabled: disabling it makes every download fail.`,
         data,
+        messages: { summary: msg('enc_master_key') },
       };
     case 'per_user_keys':
       return {
@@ -330,6 +348,10 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
         detail: `${detail} ${PER_USER_KEYS_DETAIL}`,
         fix: PER_USER_KEYS_FIX,
         data,
+        messages: {
+          summary: msg(perUserConfirmed ? 'enc_per_user_confirmed' : 'enc_per_user'),
+          fix: msg('enc_per_user_fix', { occ: OCC }),
+        },
       };
     case 'module_missing':
       return {
@@ -341,6 +363,10 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
         detail: `${detail} PROPFIND, HEAD and status.php still look healthy in this state.`,
         fix: moduleMissingFix('nextcloud'),
         data,
+        messages: {
+          summary: msg('enc_module_missing', { module: values['core/default_encryption_module'] || 'OC_DEFAULT_MODULE', confirmed: confirmation }),
+          fix: moduleMissingFixMessage('nextcloud'),
+        },
       };
     case 'no_default_module':
       return {
@@ -350,6 +376,7 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
         detail,
         fix: `Set the module: \`${OCC} encryption:set-default-module OC_DEFAULT_MODULE\` (with the "Default encryption module" app enabled).`,
         data,
+        messages: { summary: msg('enc_no_default_module', { confirmed: confirmation }), fix: msg('enc_no_default_module_fix', { occ: OCC }) },
       };
   }
 }
@@ -370,10 +397,12 @@ function owncloudOutcome(enabledApps: string[], finding: ProbeFinding | null): C
       detail,
       fix: moduleMissingFix('owncloud'),
       data: { ...data, state: 'module_missing' },
+      messages: { summary: msg(app ? 'enc_oc_module_not_loaded' : 'enc_oc_module_missing'), fix: moduleMissingFixMessage('owncloud') },
     };
   }
+  const probeWorked = verdict?.kind === 'ok';
   if (!app) {
-    return { id, status: 'ok', summary: 'Server-side encryption is off (the encryption app is not enabled).', detail, data: { ...data, state: 'off' } };
+    return { id, status: 'ok', summary: 'Server-side encryption is off (the encryption app is not enabled).', detail, data: { ...data, state: 'off' }, messages: { summary: msg('enc_oc_off') } };
   }
   return {
     id,
@@ -384,6 +413,7 @@ function owncloudOutcome(enabledApps: string[], finding: ProbeFinding | null): C
     detail,
     fix: `Check on the server: \`${OCC} encryption:status\` and \`${OCC} config:app:get encryption useMasterKey\` (1 = master key). ownCloud's ONLYOFFICE support needs master-key mode (\`${OCC} encryption:select-encryption-type masterkey\`, only before files are encrypted).`,
     data: { ...data, state: 'on_unknown_mode' },
+    messages: { summary: msg(probeWorked ? 'enc_oc_on_probe_ok' : 'enc_oc_on'), fix: msg('enc_oc_on_fix', { occ: OCC }) },
   };
 }
 

@@ -9,7 +9,9 @@ import { parseDiscovery, type Discovery } from '../discovery/parseDiscovery.js';
 import { isDiscoveryError } from '../discovery/DiscoveryError.js';
 import { endpoint, parseHttpUrl } from './docsUrls.js';
 import { statusText, transportFail, unexpectedAnswer } from './explainAnswer.js';
-import { wopiEnableFix } from './localJsonSnippets.js';
+import { wopiEnableFix, wopiEnableSnippet } from './localJsonSnippets.js';
+import { msg } from './checkMessages.js';
+import { LOCAL_JSON } from './ChecksConfig.js';
 import { isTransportFailure, preview, probeHttp, resolveTls, type ProbeOutcome } from './probeHttp.js';
 
 export const WOPI_ENABLED_ID = 'wopi_enabled';
@@ -52,7 +54,7 @@ export function checkWopiEnabled(cfg: DocsChecksConfig, opts: CheckOptions = {})
 async function wopiEnabled(cfg: DocsChecksConfig, opts: CheckOptions): Promise<CheckOutcome> {
   const id = WOPI_ENABLED_ID;
   const base = parseHttpUrl(cfg.internalUrl);
-  if (!base) return { id, status: 'skipped', summary: 'No usable DocumentServer address is configured (see the reachability check).' };
+  if (!base) return { id, status: 'skipped', summary: 'No usable DocumentServer address is configured (see the reachability check).', messages: { summary: msg('no_docs_url') } };
   const tls = await resolveTls(cfg);
   if (isTransportFailure(tls)) return transportFail(id, tls, 'TLS settings');
 
@@ -71,6 +73,7 @@ async function wopiEnabled(cfg: DocsChecksConfig, opts: CheckOptions): Promise<C
     actionOrigin: actionOrigin(d),
   };
   const keys = d.proofKey ? 'proof keys published' : 'no proof keys published (see the proof-key check)';
+  const p = { apps: d.apps.length, extensions: d.byExtension.size, formats: missing.join(', ') };
   if (missing.length > 0) {
     return {
       id,
@@ -79,6 +82,11 @@ async function wopiEnabled(cfg: DocsChecksConfig, opts: CheckOptions): Promise<C
       detail: `Discovery lists ${d.apps.length} apps and ${d.byExtension.size} extensions; ${keys}.`,
       fix: 'Use the standard ONLYOFFICE DocumentServer build (its document-formats list marks docx, xlsx and pptx editable), or a license that allows editing.',
       data,
+      messages: {
+        summary: msg('wopi_no_edit', p),
+        detail: msg(d.proofKey ? 'wopi_listing_keys' : 'wopi_listing_no_keys', p),
+        fix: msg('wopi_no_edit_fix'),
+      },
     };
   }
   return {
@@ -86,6 +94,7 @@ async function wopiEnabled(cfg: DocsChecksConfig, opts: CheckOptions): Promise<C
     status: 'ok',
     summary: `WOPI is on: discovery lists ${d.apps.length} apps and ${d.byExtension.size} extensions; ${keys}.`,
     data,
+    messages: { summary: msg(d.proofKey ? 'wopi_ok_keys' : 'wopi_ok_no_keys', p) },
   };
 }
 
@@ -116,6 +125,11 @@ export function discoveryFailure(id: string, fetched: Extract<DiscoveryFetch, { 
       detail: `${res.url} answered ${statusText(res.status)} "Not Found", as DS does for every /hosting/* route when wopi.enable is false.`,
       fix: wopiEnableFix(),
       data: { httpStatus: 404, wopiEnabled: false },
+      messages: {
+        summary: msg('wopi_off'),
+        detail: msg('wopi_off_detail', { url: res.url }),
+        fix: msg('wopi_enable_fix', { localJson: LOCAL_JSON, snippet: wopiEnableSnippet() }),
+      },
     };
   }
   if (res.status === 200 && fetched.parseError !== undefined) {
@@ -126,6 +140,11 @@ export function discoveryFailure(id: string, fetched: Extract<DiscoveryFetch, { 
       detail: `The body starts ${preview(res.body)}. A proxy's login or error page, or another web application, answers at ${res.url}.`,
       fix: `Set ${setting} to DocumentServer's own address (where /hosting/discovery returns <wopi-discovery>).`,
       data: { httpStatus: 200, notDiscovery: true },
+      messages: {
+        summary: msg('wopi_not_discovery', { error: fetched.parseError }),
+        detail: msg('wopi_not_discovery_detail', { body: preview(res.body), url: res.url }),
+        fix: msg('wopi_not_discovery_fix', { setting }),
+      },
     };
   }
   if (res.status === 404) {

@@ -8,11 +8,16 @@ import { LOCAL_JSON, RESTART_DS, SETTING } from './ChecksConfig.js';
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2);
 
+/** The `local.json` part of {@link wopiEnableFix} alone (JSON text). */
+export function wopiEnableSnippet(): string {
+  return json({ wopi: { enable: true } });
+}
+
 /** `wopi.enable: true` (DS default false; off → every `/hosting/*` route answers 404). */
 export function wopiEnableFix(): string {
   return (
     `Turn WOPI on in DocumentServer: merge into ${LOCAL_JSON}\n` +
-    `${json({ wopi: { enable: true } })}\n` +
+    `${wopiEnableSnippet()}\n` +
     `(with the Docker image, starting the container with -e WOPI_ENABLED=true does the same), ${RESTART_DS}.`
   );
 }
@@ -102,6 +107,18 @@ export function inboxHeaderFix(header: string): string {
  * @param cluster - also say that every node needs the same keys
  */
 export function proofKeysFix(cluster: boolean): string {
+  const lines = [
+    'Generate a key pair on the DS host (xxd comes with the xxd or vim-common package):',
+    proofKeysCommands(),
+    `then merge the "wopi" object of wopi-keys.json into ${LOCAL_JSON} (the *Old keys equal the new ones the first time ` +
+      'and hold the previous key after a rotation), ' + RESTART_DS + '; /hosting/discovery then lists <proof-key>.',
+  ];
+  if (cluster) lines.push('Copy the same wopi.* values to every node of the cluster: a node with its own keys signs requests the bridge cannot verify.');
+  return lines.join('\n');
+}
+
+/** The shell commands of {@link proofKeysFix} alone: generate a key pair and write wopi-keys.json. */
+export function proofKeysCommands(): string {
   const keys = json({
     wopi: {
       privateKey: '$PRIV',
@@ -114,8 +131,7 @@ export function proofKeysFix(cluster: boolean): string {
       exponentOld: 65537,
     },
   });
-  const lines = [
-    'Generate a key pair on the DS host (xxd comes with the xxd or vim-common package):',
+  return [
     'openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out wopi.pem',
     'openssl rsa -in wopi.pem -RSAPublicKey_out -outform "MS PUBLICKEYBLOB" -out wopi.blob',
     'PRIV=$(awk \'{printf "%s\\\\n", $0}\' wopi.pem)',
@@ -124,11 +140,7 @@ export function proofKeysFix(cluster: boolean): string {
     'cat > wopi-keys.json <<EOF',
     keys,
     'EOF',
-    `then merge the "wopi" object of wopi-keys.json into ${LOCAL_JSON} (the *Old keys equal the new ones the first time ` +
-      'and hold the previous key after a rotation), ' + RESTART_DS + '; /hosting/discovery then lists <proof-key>.',
-  ];
-  if (cluster) lines.push('Copy the same wopi.* values to every node of the cluster: a node with its own keys signs requests the bridge cannot verify.');
-  return lines.join('\n');
+  ].join('\n');
 }
 
 function cap(s: string): string {

@@ -11,6 +11,7 @@ import axios from 'axios';
 import { SETTING, type DocsChecksConfig } from './ChecksConfig.js';
 import { classifyTransportError, type TransportFailure } from './classifyTransportError.js';
 import { displayUrl } from './docsUrls.js';
+import { msg } from './checkMessages.js';
 
 /** TLS settings of the probes, resolved once per check. */
 export interface ProbeTls {
@@ -78,6 +79,7 @@ export async function resolveTls(cfg: Pick<DocsChecksConfig, 'tlsVerify' | 'ca' 
         code,
         summary: `The CA file ${cfg.caFile} cannot be read (${code}).`,
         fix: `Set ${SETTING.caFile} to a readable PEM file (the bridge's user needs read access), or clear it.`,
+        messages: { summary: msg('ca_unreadable', { file: cfg.caFile, code }), fix: msg('ca_unreadable_fix', { setting: SETTING.caFile }) },
       };
     }
     if (!/-----BEGIN CERTIFICATE-----/.test(tls.ca.toString('latin1'))) {
@@ -86,6 +88,7 @@ export async function resolveTls(cfg: Pick<DocsChecksConfig, 'tlsVerify' | 'ca' 
         code: 'not_pem',
         summary: `The CA file ${cfg.caFile} holds no PEM certificate.`,
         fix: `${SETTING.caFile} must be a PEM file starting with -----BEGIN CERTIFICATE----- (convert DER with \`openssl x509 -inform der -in ca.cer -out ca.pem\`).`,
+        messages: { summary: msg('ca_not_pem', { file: cfg.caFile }), fix: msg('ca_not_pem_fix', { setting: SETTING.caFile }) },
       };
     }
   }
