@@ -50,7 +50,7 @@ const SEALED_PREFIX = 'sealed:';
  *   the key is then left out of what is read
  */
 export function sealedSharedSettings(store: SharedSettingsStore, tokenSecret: string, onUnreadable?: (key: string) => void): SharedSettingsStore {
-  const cipher = new CredentialCipher(tokenSecret);
+  const cipher = new CredentialCipher(tokenSecret, 'wopi-bridge shared settings v1');
   const aad = (key: string): string => `shared setting ${key}`;
   // The plain text handed out by `get` → the stored text it came from, so compareAndSet can compare with the latter
   // (sealing is randomised: the same values never seal to the same text twice).

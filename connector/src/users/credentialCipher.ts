@@ -19,9 +19,12 @@ export interface DriveCredentials {
 export class CredentialCipher {
   private readonly key: Buffer;
 
-  /** @param secret WOPI_TOKEN_SECRET (the key is derived from it, never used as is) */
-  constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), INFO, 32));
+  /**
+   * @param secret WOPI_TOKEN_SECRET (the key is derived from it, never used as is)
+   * @param purpose HKDF info label: each use (session credentials, shared settings) gets its own key
+   */
+  constructor(secret: string, purpose: string = INFO) {
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), purpose, 32));
   }
 
   /**
