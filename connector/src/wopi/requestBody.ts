@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadRequestError, ClientGoneError, PayloadTooLargeError, RequestTimeoutError, isWopiError } from '../errors/errors.js';
@@ -97,7 +97,7 @@ function failWhenRead(stream: Transform, e: Error): void {
 
 /** The request behind `body`, when it is one (only an IncomingMessage has a body timeout and can be aborted). */
 function asRequest(body: Readable): IncomingMessage | null {
-  return 'socket' in body && 'headers' in body && 'complete' in body ? (body as IncomingMessage) : null;
+  return body instanceof IncomingMessage ? body : null;
 }
 
 /**
