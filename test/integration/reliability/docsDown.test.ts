@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDocServiceDouble, type DocServiceDouble } from '../../helpers/docServiceDouble.js';
 import { freePort } from '../../helpers/processes.js';
@@ -143,4 +144,90 @@ describe('DocumentServer down', () => {
       await new Promise<void>((resolve) => hung.close(() => resolve()));
     }
   }, 30_000);
+
+  // /readyz asks DS's own /healthcheck: what it answers, and what it costs DS.
+  describe('/readyz and DS\'s /healthcheck', () => {
+    /** /readyz's answer once the previous probe's result has expired. */
+    async function readyAfterCache(tb: TestBridge): Promise<{ status: number; body: { ready: boolean; docs: { ok: boolean; reason?: string } | null } }> {
+      await new Promise((r) => setTimeout(r, DOCS_PROBE_CACHE_MS + 50));
+      const res = await fetch(`${tb.url}/readyz`);
+      return { status: res.status, body: (await res.json()) as { ready: boolean; docs: { ok: boolean; reason?: string } | null } };
+    }
+
+    test('DS up but one of its dependencies down (/healthcheck false): 503, saying so; answered true again: 200', async () => {
+      const ds = await startDocServiceDouble({ healthy: false });
+      const tb = await startTestBridge({ DOCS_URL: ds.url, DOCS_TIMEOUT_MS: '2000' });
+      try {
+        const res = await fetch(`${tb.url}/readyz`);
+        expect(res.status).toBe(503);
+        const body = (await res.json()) as { docs: { ok: boolean; reason: string } };
+        expect(body.docs.ok).toBe(false);
+        expect(body.docs.reason).toMatch(/"false".*dependencies/);
+        ds.setHealthy(true);
+        expect(await readyAfterCache(tb)).toMatchObject({ status: 200, body: { ready: true, docs: { ok: true } } });
+      } finally {
+        await tb.stop();
+        await ds.close();
+      }
+    });
+
+    test('DS\'s ipfilter refuses the bridge (403): 503 naming the status', async () => {
+      const ds = await startDocServiceDouble({ ipDenied: true });
+      const tb = await startTestBridge({ DOCS_URL: ds.url, DOCS_TIMEOUT_MS: '2000' });
+      try {
+        const res = await fetch(`${tb.url}/readyz`);
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ docs: { ok: false, reason: expect.stringContaining('HTTP 403') } });
+      } finally {
+        await tb.stop();
+        await ds.close();
+      }
+    });
+
+    test.each([
+      ['an HTML page', 200, 'text/html', '<html><body>It works!</body></html>'],
+      ['binary garbage', 200, 'application/octet-stream', '\u0000\u00ff\u0001true\u0000'],
+      ['a 500', 500, 'text/plain', 'true'],
+    ])('DOCS_URL answering %s is not a ready DS', async (_label, status, type, body) => {
+      const other = await new Promise<import('node:http').Server>((resolve) => {
+        const srv = createHttpServer((_req, res) => {
+          res.writeHead(status, { 'Content-Type': type });
+          res.end(body);
+        });
+        srv.listen(0, '127.0.0.1', () => resolve(srv));
+      });
+      const tb = await startTestBridge({ DOCS_URL: `http://127.0.0.1:${(other.address() as AddressInfo).port}`, DOCS_TIMEOUT_MS: '2000' });
+      try {
+        const res = await fetch(`${tb.url}/readyz`);
+        expect(res.status).toBe(503);
+        const answer = (await res.json()) as { docs: { ok: boolean; reason: string } };
+        expect(answer.docs.ok).toBe(false);
+        expect(answer.docs.reason.length).toBeLessThanOrEqual(200);
+      } finally {
+        await tb.stop();
+        other.closeAllConnections();
+        await new Promise<void>((resolve) => other.close(() => resolve()));
+      }
+    });
+
+    test('a burst of /readyz asks DS once: the probe is shared and reused for DOCS_PROBE_CACHE_MS', async () => {
+      const ds = await startDocServiceDouble();
+      const tb = await startTestBridge({ DOCS_URL: ds.url, DOCS_TIMEOUT_MS: '2000' });
+      try {
+        const healthchecks = (): number => ds.requests.filter((r) => r.target.startsWith('/healthcheck')).length;
+        const before = healthchecks();
+        const started = performance.now();
+        const statuses = await Promise.all(Array.from({ length: 30 }, async () => (await fetch(`${tb.url}/readyz`)).status));
+        expect(statuses.every((st) => st === 200)).toBe(true);
+        for (let i = 0; i < 10; i++) expect((await fetch(`${tb.url}/readyz`)).status).toBe(200);
+        // One probe per DOCS_PROBE_CACHE_MS at most (a slow machine may see the cache expire once during the burst).
+        const windows = Math.floor((performance.now() - started) / DOCS_PROBE_CACHE_MS) + 1;
+        expect(healthchecks() - before).toBeGreaterThanOrEqual(1);
+        expect(healthchecks() - before).toBeLessThanOrEqual(windows);
+      } finally {
+        await tb.stop();
+        await ds.close();
+      }
+    });
+  });
 });
