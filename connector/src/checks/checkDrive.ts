@@ -13,6 +13,7 @@ import { measureCheck, type CheckOutcome, type CheckResult } from './CheckResult
 import { filesUrl, type DavUrlInfo } from './drive/davUrl.js';
 import { DRIVE_SETTING, DriveNetworkError, describeNetworkError, headerOf, redactUrl, type ProbeResponse } from './drive/http.js';
 import { DriveSession, type DriveCheckInput, type DriveCheckOptions } from './drive/session.js';
+import { msg, type CheckMessage } from './checkMessages.js';
 
 export type { DriveCheckInput, DriveCheckOptions } from './drive/session.js';
 
@@ -61,6 +62,21 @@ export function credentialsFix(flavour: StorageFlavour, username: string): strin
   return `Check ${S.user} and ${S.password} against the WebDAV server's accounts.`;
 }
 
+/**
+ * The translatable form of {@link credentialsFix}.
+ * @param flavour - the drive's kind
+ * @param username - the account named
+ * @param settings - the settings holding the account (default the drive account's; the encryption check names the admin's)
+ */
+export function credentialsFixMessage(flavour: StorageFlavour, username: string, settings: { user: string; password: string } = { user: S.user, password: S.password }): CheckMessage {
+  const p = { user: username, userSetting: settings.user, passwordSetting: settings.password };
+  const [nextcloud, owncloud] = [flavour === 'nextcloud', flavour === 'owncloud'];
+  return msg(nextcloud ? 'drive_credentials_fix_nextcloud' : owncloud ? 'drive_credentials_fix_owncloud' : 'drive_credentials_fix_generic', p);
+}
+
+const NOT_CHECKED_UNREACHABLE = { summary: msg('drive_not_checked_unreachable') };
+const notCheckedBadUrl = (): { summary: CheckMessage } => ({ summary: msg('drive_not_checked_bad_url', { setting: S.url }) });
+
 // ---------------------------------------------------------------------------------------------------------------
 // reachable
 
@@ -68,13 +84,13 @@ async function reachable(session: DriveSession): Promise<CheckOutcome> {
   const id = DRIVE_CHECK_IDS.reachable;
   const url = session.input.davUrl;
   if (!session.info) {
-    const d = describeNetworkError(new DriveNetworkError('bad_url', null, 'not a valid http(s) URL', ''), 'The drive cannot be reached', url);
-    return { id, status: 'fail', summary: d.summary, fix: d.fix, data: { transport: 'bad_url' } };
+    const d = describeNetworkError(new DriveNetworkError('bad_url', null, 'not a valid http(s) URL', ''), 'reach', url);
+    return { id, status: 'fail', summary: d.summary, fix: d.fix, data: { transport: 'bad_url' }, messages: d.messages };
   }
   const res = await session.propfindRoot();
   if (res instanceof DriveNetworkError) {
-    const d = describeNetworkError(res, 'The drive cannot be reached', url);
-    return { id, status: 'fail', summary: d.summary, detail: d.detail, fix: d.fix, data: { url: redactUrl(url), transport: res.kind, code: res.code } };
+    const d = describeNetworkError(res, 'reach', url);
+    return { id, status: 'fail', summary: d.summary, detail: d.detail, fix: d.fix, data: { url: redactUrl(url), transport: res.kind, code: res.code }, messages: d.messages };
   }
   const data = { url: redactUrl(url), httpStatus: res.status };
   const sabre = sabreText(res);
@@ -86,6 +102,13 @@ async function reachable(session: DriveSession): Promise<CheckOutcome> {
       detail: `PROPFIND ${redactUrl(session.rootUrl())} → HTTP ${res.status}; ${headerOf(res, 'server') ? `Server: ${headerOf(res, 'server')}` : 'no Server header'}.`,
       fix: 'Check that the drive\'s web server / PHP-FPM behind the reverse proxy is running, and the proxy\'s upstream address (its error log names it).',
       data,
+      messages: {
+        summary: msg('drive_proxy_down', { status: `${res.status}${res.reason ? ` ${res.reason}` : ''}` }),
+        detail: headerOf(res, 'server')
+          ? msg('drive_proxy_down_detail', { url: redactUrl(session.rootUrl()), status: res.status, server: headerOf(res, 'server') ?? '' })
+          : msg('drive_proxy_down_detail_no_server', { url: redactUrl(session.rootUrl()), status: res.status }),
+        fix: msg('drive_proxy_down_fix'),
+      },
     };
   }
   return {
@@ -94,6 +117,7 @@ async function reachable(session: DriveSession): Promise<CheckOutcome> {
     summary: `The drive answers at ${new URL(url).host} (HTTP ${res.status} to PROPFIND).`,
     detail: `PROPFIND ${redactUrl(session.rootUrl())} (Depth 0) → ${httpLine(res)}.`,
     data,
+    messages: { summary: msg('drive_reachable_ok', { host: new URL(url).host, status: res.status }), detail: msg('drive_propfind_detail', { url: redactUrl(session.rootUrl()), answer: httpLine(res) }) },
   };
 }
 
@@ -102,11 +126,12 @@ async function reachable(session: DriveSession): Promise<CheckOutcome> {
 
 async function credentials(session: DriveSession): Promise<CheckOutcome> {
   const id = DRIVE_CHECK_IDS.credentials;
-  if (!session.info) return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.` };
+  if (!session.info) return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.`, messages: notCheckedBadUrl() };
   const res = await session.propfindRoot();
-  if (res instanceof DriveNetworkError) return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).' };
+  if (res instanceof DriveNetworkError) return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).', messages: NOT_CHECKED_UNREACHABLE };
   const flavour = await session.flavour();
   const creds = session.credentials;
+  const [isNextcloud, isOwncloud] = [flavour === 'nextcloud', flavour === 'owncloud'];
   if (!creds) {
     if (res.status === 401) {
       return {
@@ -115,6 +140,14 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
         summary: `The drive requires sign-in (HTTP 401) but no drive account is configured.`,
         fix: `Set ${S.user} and ${S.password} (for ${productLabel(flavour)}: ${flavour === 'nextcloud' ? 'an app password' : 'the account\'s password'}). ${credentialsFix(flavour, '<user>')}`,
         data: { httpStatus: 401 },
+        messages: {
+          summary: msg('drive_sign_in_required'),
+          fix: msg(isNextcloud ? 'drive_sign_in_required_fix_nextcloud' : isOwncloud ? 'drive_sign_in_required_fix_owncloud' : 'drive_sign_in_required_fix_generic', {
+            user: '<user>',
+            userSetting: S.user,
+            passwordSetting: S.password,
+          }),
+        },
       };
     }
     return {
@@ -122,6 +155,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
       status: 'skipped',
       summary: `No drive account is configured (${S.user} is empty); the drive answered HTTP ${res.status} without sign-in.`,
       data: { httpStatus: res.status },
+      messages: { summary: msg('drive_no_account', { setting: S.user, status: res.status }) },
     };
   }
   const who = creds.username;
@@ -133,6 +167,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
       detail: `PROPFIND ${redactUrl(session.rootUrl())} → ${httpLine(res)}${headerOf(res, 'www-authenticate') ? `; WWW-Authenticate: ${headerOf(res, 'www-authenticate')}` : ''}.`,
       fix: credentialsFix(flavour, who),
       data: { httpStatus: 401, username: who },
+      messages: { summary: msg('drive_credentials_rejected', { product: productLabel(flavour), user: who }), fix: credentialsFixMessage(flavour, who) },
     };
   }
   // Off a DAV path (the server root, the web UI) the PROPFIND proves nothing: ask OCS who the credentials are.
@@ -144,6 +179,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
       summary: `${productLabel(flavour)} rejected the user name or password of "${who}" (HTTP 401 from OCS /cloud/user).`,
       fix: credentialsFix(flavour, who),
       data: { httpStatus: 401, username: who },
+      messages: { summary: msg('drive_credentials_rejected_ocs', { product: productLabel(flavour), user: who }), fix: credentialsFixMessage(flavour, who) },
     };
   }
   const userId = await session.userId();
@@ -155,6 +191,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
       detail: `PROPFIND ${redactUrl(session.rootUrl())} → ${httpLine(res)}.`,
       fix: `Give "${who}" access to that folder, or use a URL the account may read (for ${productLabel(flavour)}: its own files folder).`,
       data: { httpStatus: 403, username: who, ...(userId ? { userId } : {}) },
+      messages: { summary: msg('drive_forbidden', { user: who }), fix: msg('drive_forbidden_fix', { user: who, product: productLabel(flavour) }) },
     };
   }
   if (userId !== null) {
@@ -164,6 +201,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
       summary: `${productLabel(flavour)} accepted the credentials of "${who}" (user id ${userId}).`,
       detail: `OCS /cloud/user → id ${userId}; PROPFIND on the URL → HTTP ${res.status}.`,
       data: { username: who, userId, httpStatus: res.status },
+      messages: { summary: msg('drive_credentials_ok_user', { product: productLabel(flavour), user: who, userId }) },
     };
   }
   if (res.status >= 200 && res.status < 300) {
@@ -173,6 +211,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
       summary: `The drive accepted the credentials of "${who}".`,
       detail: `PROPFIND ${redactUrl(session.rootUrl())} → HTTP ${res.status}.`,
       data: { username: who, httpStatus: res.status },
+      messages: { summary: msg('drive_credentials_ok', { user: who }) },
     };
   }
   return {
@@ -180,6 +219,7 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
     status: 'skipped',
     summary: `Cannot tell whether the credentials of "${who}" are right: the URL answered ${httpLine(res)} without asking for them (see the WebDAV root check).`,
     data: { username: who, httpStatus: res.status },
+    messages: { summary: msg('drive_credentials_unknown', { user: who, answer: httpLine(res) }) },
   };
 }
 
@@ -188,12 +228,12 @@ async function credentials(session: DriveSession): Promise<CheckOutcome> {
 
 async function flavour(session: DriveSession): Promise<CheckOutcome> {
   const id = DRIVE_CHECK_IDS.flavour;
-  if (!session.info) return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.` };
+  if (!session.info) return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.`, messages: notCheckedBadUrl() };
   const override = session.input.flavourOverride ?? 'auto';
   const st = await session.status();
   if (st.kind === 'network') {
     const root = await session.propfindRoot();
-    if (root instanceof DriveNetworkError) return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).' };
+    if (root instanceof DriveNetworkError) return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).', messages: NOT_CHECKED_UNREACHABLE };
   }
   if (st.kind === 'status') {
     const s = st.status;
@@ -210,6 +250,7 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
       statusUrl: redactUrl(st.url),
     };
     const occ = `sudo -u www-data php occ`;
+    const overridden = override !== 'auto';
     if (!s.installed) {
       return {
         id,
@@ -217,6 +258,7 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
         summary: `${name} is not installed yet (status.php: "installed": false): WebDAV does not work until the installation is finished.`,
         fix: `Finish the installation in a browser at ${redactUrl(st.url.replace(/\/status\.php$/, '/'))} or with \`${occ} maintenance:install\`.`,
         data,
+        messages: { summary: msg('drive_not_installed', { name }), fix: msg('drive_not_installed_fix', { url: redactUrl(st.url.replace(/\/status\.php$/, '/')), occ }) },
       };
     }
     if (s.maintenance) {
@@ -226,6 +268,7 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
         summary: `${name} is in maintenance mode (status.php: "maintenance": true): every WebDAV request is answered 503, no document can be opened or saved.`,
         fix: `Wait for the maintenance (upgrade, backup) to finish, or end it on the server: \`${occ} maintenance:mode --off\`.`,
         data,
+        messages: { summary: msg('drive_maintenance', { name }), fix: msg('drive_maintenance_fix', { occ }) },
       };
     }
     if (s.needsDbUpgrade) {
@@ -235,6 +278,7 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
         summary: `${name} waits for its database upgrade (status.php: "needsDbUpgrade": true): WebDAV is answered 503 until it is done.`,
         fix: `Finish the upgrade on the server: \`${occ} upgrade\` (or open ${s.productName} in a browser as an administrator and start the update), then check again.`,
         data,
+        messages: { summary: msg('drive_db_upgrade', { name }), fix: msg('drive_db_upgrade_fix', { occ, product: s.productName }) },
       };
     }
     if (override !== 'auto' && override !== s.flavour) {
@@ -248,6 +292,14 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
             : `The bridge applies ${productLabel(override)}'s rules to a ${s.productName} server.`,
         fix: `Set ${S.flavour} to auto (or ${s.flavour}).`,
         data,
+        messages: {
+          summary: msg('drive_flavour_override', { name, setting: S.flavour, override }),
+          detail:
+            override === 'generic'
+              ? msg('drive_flavour_override_generic_detail', { product: s.productName })
+              : msg('drive_flavour_override_other_detail', { override: productLabel(override), product: s.productName }),
+          fix: msg('drive_flavour_override_fix', { setting: S.flavour, flavour: s.flavour }),
+        },
       };
     }
     return {
@@ -256,6 +308,10 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
       summary: `${name} (from status.php)${override !== 'auto' ? `, ${S.flavour} set to ${override}` : ''}.`,
       detail: `GET ${redactUrl(st.url)} → installed, not in maintenance, database up to date${s.edition ? `, edition ${s.edition}` : ''}.`,
       data,
+      messages: {
+        summary: msg(overridden ? 'drive_flavour_ok_set' : 'drive_flavour_ok', { name, setting: S.flavour, override }),
+        detail: msg(s.edition ? 'drive_flavour_ok_detail_edition' : 'drive_flavour_ok_detail', { url: redactUrl(st.url), edition: s.edition ?? '' }),
+      },
     };
   }
   const how = st.kind === 'absent' ? `HTTP ${st.httpStatus}${st.contentType ? `, ${st.contentType}` : ''}` : `no answer (${st.error.kind})`;
@@ -267,6 +323,10 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
       summary: `${S.flavour} is set to ${override}, but ${redactUrl(st.url)} is not ${productLabel(override)}'s status.php (${how}).`,
       fix: `If the drive really is ${productLabel(override)}, check the host and sub-path in ${S.url}; otherwise set ${S.flavour} to auto or generic.`,
       data,
+      messages: {
+        summary: msg('drive_flavour_forced_absent', { setting: S.flavour, override, url: redactUrl(st.url), product: productLabel(override), how }),
+        fix: msg('drive_flavour_forced_absent_fix', { product: productLabel(override), urlSetting: S.url, setting: S.flavour }),
+      },
     };
   }
   return {
@@ -275,6 +335,7 @@ async function flavour(session: DriveSession): Promise<CheckOutcome> {
     summary: `Generic WebDAV server (no Nextcloud/ownCloud status.php at ${redactUrl(st.url)}: ${how}).`,
     detail: 'The bridge writes through a temporary file and MOVE and checks versions itself, since a generic server may ignore If-Match.',
     data,
+    messages: { summary: msg('drive_flavour_generic', { url: redactUrl(st.url), how }), detail: msg('drive_flavour_generic_detail') },
   };
 }
 
@@ -288,10 +349,12 @@ function suggestion(info: DavUrlInfo, userId: string | null, username: string | 
 async function root(session: DriveSession): Promise<CheckOutcome> {
   const id = DRIVE_CHECK_IDS.root;
   const info = session.info;
-  if (!info) return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.` };
+  if (!info) return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.`, messages: notCheckedBadUrl() };
   const res = await session.propfindRoot();
-  if (res instanceof DriveNetworkError) return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).' };
-  if (res.status === 401) return { id, status: 'skipped', summary: 'Not checked: the drive rejected the credentials (see the credentials check).' };
+  if (res instanceof DriveNetworkError) return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).', messages: NOT_CHECKED_UNREACHABLE };
+  if (res.status === 401) {
+    return { id, status: 'skipped', summary: 'Not checked: the drive rejected the credentials (see the credentials check).', messages: { summary: msg('drive_root_not_checked_credentials') } };
+  }
   const fl = await session.flavour();
   const userId = await session.userId();
   const username = session.credentials?.username ?? null;
@@ -302,6 +365,8 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
   const product = productLabel(fl);
   const whereFix = (lead: string): string =>
     `${lead} Set ${S.url} to ${right ?? ''} (${product} shows it under Files → Files settings (bottom left) → WebDAV).`;
+  const whereParams = { setting: S.url, url: right ?? '', product };
+  const p = { url: shown, product };
 
   if (isCloud && (info.kind === 'no-dav' || info.kind === 'dav-root' || info.kind === 'remote-other')) {
     const what =
@@ -317,6 +382,10 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
       detail: `PROPFIND → ${httpLine(res)}.${userId ? ` OCS /cloud/user says the account's user id is ${userId}.` : ''}`,
       fix: whereFix('The bridge needs the WebDAV folder of the drive account.'),
       data,
+      messages: {
+        summary: msg(info.kind === 'no-dav' ? 'drive_root_no_dav' : info.kind === 'dav-root' ? 'drive_root_dav_root' : 'drive_root_remote_other', p),
+        fix: msg('drive_root_fix_dav_folder', whereParams),
+      },
     };
   }
   if (res.status >= 300 && res.status < 400) {
@@ -327,6 +396,12 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
       summary: `${shown} redirects (HTTP ${res.status}) to ${loc ? redactUrl(new URL(loc, session.rootUrl()).toString()) : 'another address'}; WebDAV clients do not follow redirects for PROPFIND and PUT.`,
       fix: `Set ${S.url} to the address it redirects to (often http:// → https://, or a missing sub-path).`,
       data: { ...data, location: loc ? redactUrl(new URL(loc, session.rootUrl()).toString()) : null },
+      messages: {
+        summary: loc
+          ? msg('drive_root_redirect', { ...p, status: res.status, target: redactUrl(new URL(loc, session.rootUrl()).toString()) })
+          : msg('drive_root_redirect_nowhere', { ...p, status: res.status }),
+        fix: msg('drive_root_redirect_fix', { setting: S.url }),
+      },
     };
   }
   if (res.status === 207) {
@@ -344,6 +419,7 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
         summary: `${shown} answered 207 Multi-Status, but not with a valid WebDAV multistatus body.`,
         fix: `Check that ${S.url} points at the WebDAV server itself and not at a proxy or page that rewrites answers.`,
         data,
+        messages: { summary: msg('drive_root_bad_multistatus', p), fix: msg('drive_root_bad_multistatus_fix', { setting: S.url }) },
       };
     }
     if (self.props.collection !== true) {
@@ -353,6 +429,7 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
         summary: `${shown} is a file, not a folder: the drive root must be a WebDAV collection.`,
         fix: isCloud ? whereFix('Use the folder, not a file in it.') : `Set ${S.url} to the folder that holds the documents.`,
         data,
+        messages: { summary: msg('drive_root_is_file', p), fix: isCloud ? msg('drive_root_fix_use_folder', whereParams) : msg('drive_root_is_file_fix', { setting: S.url }) },
       };
     }
     if (isCloud && info.kind === 'legacy') {
@@ -363,6 +440,7 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
         detail: `PROPFIND (Depth 0) → 207, a collection. Finding a file by its id (SEARCH) needs the /remote.php/dav/files/<user> root.`,
         fix: whereFix(`Switch to the current endpoint.`),
         data,
+        messages: { summary: msg('drive_root_legacy', p), detail: msg('drive_root_legacy_detail'), fix: msg('drive_root_fix_current', whereParams) },
       };
     }
     if (isCloud && info.kind === 'files-sub') {
@@ -373,6 +451,11 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
         detail: 'PROPFIND (Depth 0) → 207, a collection. Finding a file by its id (SEARCH) needs the user\'s root folder as the drive root.',
         fix: whereFix('If the bridge should see all of the account\'s files and follow moved files,'),
         data,
+        messages: {
+          summary: msg(info.user ? 'drive_root_sub' : 'drive_root_sub_no_user', { ...p, sub: info.subPath ?? '', user: info.user ?? '' }),
+          detail: msg('drive_root_sub_detail'),
+          fix: msg('drive_root_fix_see_all', whereParams),
+        },
       };
     }
     return {
@@ -381,6 +464,7 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
       summary: `${shown} is a WebDAV folder${isCloud && info.user ? ` (${info.user}'s files)` : ''}.`,
       detail: `PROPFIND (Depth 0) → 207 Multi-Status, resourcetype collection.`,
       data,
+      messages: { summary: msg(isCloud && info.user ? 'drive_root_ok_user' : 'drive_root_ok', { ...p, user: info.user ?? '' }), detail: msg('drive_root_ok_detail') },
     };
   }
   if (res.status === 404) {
@@ -393,6 +477,12 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
         : `There is no WebDAV folder at ${shown} (HTTP 404${sabreText(res) ? `: ${sabreText(res)}` : ''}).`,
       fix: isCloud ? whereFix(other ? 'Use the folder of the account the bridge signs in with.' : 'Correct the path.') : `Correct the path in ${S.url}.`,
       data,
+      messages: {
+        summary: other
+          ? msg('drive_root_other_user', { ...p, user: info.user ?? '', userId: userId ?? '' })
+          : msg('drive_root_not_found', { ...p, answer: `HTTP 404${sabreText(res) ? `: ${sabreText(res)}` : ''}` }),
+        fix: isCloud ? msg(other ? 'drive_root_fix_other_user' : 'drive_root_fix_path', whereParams) : msg('drive_root_fix_generic_path', { setting: S.url }),
+      },
     };
   }
   if (res.status === 405 || res.status === 501) {
@@ -402,6 +492,10 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
       summary: `${shown} does not accept PROPFIND (HTTP ${res.status}): it is not a WebDAV URL.`,
       fix: isCloud ? whereFix('Use the WebDAV URL.') : `Set ${S.url} to the WebDAV URL of the server (check its documentation: often a /dav or /webdav path).`,
       data,
+      messages: {
+        summary: msg('drive_root_no_propfind', { ...p, status: res.status }),
+        fix: isCloud ? msg('drive_root_fix_webdav_url', whereParams) : msg('drive_root_no_propfind_fix', { setting: S.url }),
+      },
     };
   }
   if (res.status >= 200 && res.status < 300) {
@@ -412,9 +506,15 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
       summary: `${shown} answers PROPFIND like a web page (HTTP ${res.status}, ${ct}), not as a WebDAV folder.`,
       fix: isCloud ? whereFix('Use the WebDAV URL, not the web interface\'s.') : `Set ${S.url} to the WebDAV URL of the server.`,
       data,
+      messages: {
+        summary: msg('drive_root_web_page', { ...p, status: res.status, contentType: ct }),
+        fix: isCloud ? msg('drive_root_fix_not_web_ui', whereParams) : msg('drive_root_web_page_fix', { setting: S.url }),
+      },
     };
   }
-  if (res.status === 403) return { id, status: 'skipped', summary: 'Not checked: access to the URL is forbidden (see the credentials check).', data };
+  if (res.status === 403) {
+    return { id, status: 'skipped', summary: 'Not checked: access to the URL is forbidden (see the credentials check).', data, messages: { summary: msg('drive_root_forbidden') } };
+  }
   const st = await session.status();
   const inMaintenance = st.kind === 'status' && (st.status.maintenance || st.status.needsDbUpgrade);
   return {
@@ -425,6 +525,12 @@ async function root(session: DriveSession): Promise<CheckOutcome> {
       ? `${product} is in maintenance mode or waits for an upgrade (see the flavour check).`
       : `Look at the drive's log for this request (${product === 'Nextcloud' ? 'Administration settings → Logging, or data/nextcloud.log' : 'the server\'s error log'}).`,
     data,
+    messages: {
+      summary: msg('drive_root_failed', { ...p, answer: httpLine(res) }),
+      fix: inMaintenance
+        ? msg('drive_root_failed_maintenance_fix', p)
+        : msg(product === 'Nextcloud' ? 'drive_root_failed_fix_nextcloud' : 'drive_root_failed_fix_other'),
+    },
   };
 }
 

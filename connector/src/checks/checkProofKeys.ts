@@ -14,7 +14,7 @@ import { displayUrl, endpoint, parseHttpUrl } from './docsUrls.js';
 import { statusText } from './explainAnswer.js';
 import { discoveryFailure, fetchDiscoveryForCheck, type DiscoveryFetch } from './checkWopiEnabled.js';
 import { proofKeysCommands, proofKeysFix } from './localJsonSnippets.js';
-import { msg, type CheckMessage } from './checkMessages.js';
+import { msg, type CheckMessage, type CheckMessages } from './checkMessages.js';
 import { LOCAL_JSON } from './ChecksConfig.js';
 import { isTransportFailure, probeHttp, resolveTls, type ProbeTls } from './probeHttp.js';
 import { probeVersionCommand, type VersionProbe } from './versionCommand.js';
@@ -275,7 +275,43 @@ async function proofKeys(cfg: DocsChecksConfig, opts: CheckOptions): Promise<Che
     detail: [...problems, ...disagreements].join('\n'),
     fix: fixes.join('\n'),
     data: { ...data, disagreements, unavailable: unavailable.map((n) => n.url) },
+    messages: clusterMessages(
+      unavailable.map((n) => n.url),
+      disagreements.map((d) => d.split(':')[0] ?? ''),
+      odd,
+      [...problems, ...disagreements].join('\n'),
+    ),
   };
+}
+
+/**
+ * The translatable form of a cluster's disagreement: which properties differ is a parameter with its own words
+ * (`msg.differ.<which>`), each fix line one too (`msg.<line>Fix.on`, empty when it does not apply); the evidence
+ * (each node's answer) stays as it came.
+ * @param unavailable - nodes that could not be asked
+ * @param differ - the properties that differ (`version`, `WOPI proof keys`, `JWT`)
+ * @param odd - the odd nodes out
+ * @param evidence - the English detail
+ */
+function clusterMessages(unavailable: string[], differ: string[], odd: string[], evidence: string): CheckMessages {
+  const which = [differ.includes('version') ? 'version' : '', differ.includes('WOPI proof keys') ? 'keys' : '', differ.includes('JWT') ? 'jwt' : ''].filter(Boolean).join('_');
+  const p = { unavailable: unavailable.join(', '), differ: which, nodes: odd.join(', ') };
+  const summary =
+    unavailable.length > 0 && differ.length > 0
+      ? msg('proof_cluster_unavailable_disagree', p)
+      : unavailable.length > 0
+        ? msg('proof_cluster_unavailable', p)
+        : msg('proof_cluster_disagree', p);
+  const lines = {
+    jwtFix: differ.includes('JWT') ? 'on' : '',
+    versionFix: differ.includes('version') ? 'on' : '',
+    nodesFix: unavailable.length > 0 ? 'on' : '',
+    setting: SETTING.nodeUrls,
+  };
+  const fix = differ.includes('WOPI proof keys')
+    ? msg('proof_cluster_keys_fix', { ...lines, commands: proofKeysCommands(), localJson: LOCAL_JSON })
+    : msg('proof_cluster_fix', lines);
+  return { summary, detail: msg('proof_cluster_detail', { evidence }), fix };
 }
 
 /** Nodes outside the largest group of any compared property (the odd ones out; all when there is no majority). */

@@ -15,7 +15,7 @@
  */
 import type { StorageFlavour } from '../config/config.js';
 import { measureCheck, type CheckOutcome, type CheckResult } from './CheckResult.js';
-import { credentialsFix } from './checkDrive.js';
+import { credentialsFix, credentialsFixMessage } from './checkDrive.js';
 import { runEncryptionProbe, type DownloadVerdict, type ProbeFinding } from './drive/encryptionProbe.js';
 import {
   encryptionAppEnabled,
@@ -98,10 +98,10 @@ function verdictLine(path: string, v: DownloadVerdict): string {
 
 function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, session: DriveSession, probePath: string | null): CheckOutcome {
   const id = ENCRYPTION_CHECK_IDS.probe;
-  if (finding === null) return { id, status: 'skipped', summary: `Not run: ${S.url} is not a valid URL.` };
+  if (finding === null) return { id, status: 'skipped', summary: `Not run: ${S.url} is not a valid URL.`, messages: { summary: msg('enc_probe_bad_url', { setting: S.url }) } };
   switch (finding.kind) {
     case 'network': {
-      const d = describeNetworkError(finding.error, finding.stage === 'list' ? 'Listing the drive for a probe file failed' : `Downloading ${finding.path ?? ''} failed`, session.input.davUrl);
+      const d = describeNetworkError(finding.error, finding.stage === 'list' ? 'list' : 'download', session.input.davUrl, finding.path ?? '');
       return {
         id,
         status: finding.stage === 'list' ? 'skipped' : 'warn',
@@ -109,6 +109,8 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         detail: d.detail,
         fix: d.fix,
         data: { transport: finding.error.kind, ...(finding.path ? { path: finding.path } : {}) },
+        // Not run: the page shows the translated cause as the detail (the English detail is Node's error).
+        messages: finding.stage === 'list' ? { summary: msg('enc_probe_unreachable'), detail: d.messages.summary, fix: d.messages.fix } : d.messages,
       };
     }
     case 'unauthorized':
@@ -117,6 +119,7 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         status: 'skipped',
         summary: session.credentials ? 'Not run: the drive rejected the drive credentials (see the credentials check).' : `Not run: the drive requires sign-in and no drive account is configured (${S.user}).`,
         data: { stage: finding.stage },
+        messages: { summary: session.credentials ? msg('enc_probe_credentials_rejected') : msg('enc_probe_no_account', { setting: S.user }) },
       };
     case 'list_failed':
       return {
@@ -124,6 +127,7 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         status: 'skipped',
         summary: `Not run: listing the drive root for a probe file failed (${finding.text}; see the WebDAV root check).`,
         data: { httpStatus: finding.status },
+        messages: { summary: msg('enc_probe_list_failed', { answer: finding.text }) },
       };
     case 'no_file':
       return {
@@ -132,6 +136,7 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         summary: `Not run: no file of at most 1 MiB in ${finding.searched.join(', ')} to download as a probe.`,
         fix: `Put a small file (any document) into the drive account's root folder, or name one as the probe file.`,
         data: { searched: finding.searched },
+        messages: { summary: msg('enc_probe_no_file', { folders: finding.searched.join(', ') }), fix: msg('enc_probe_no_file_fix') },
       };
     case 'downloaded':
       break;
@@ -179,6 +184,11 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         detail: `${line}. Not an encryption problem, but DocumentServer would get the same broken download.`,
         fix: `Look at the drive's and its proxy's logs for aborted downloads; if the drive is only slow, raise ${S.timeout}.`,
         data,
+        messages: {
+          summary: msg(v.contentLength !== null ? 'enc_probe_incomplete_of' : 'enc_probe_incomplete', { path, bytes: v.bytes, total: v.contentLength ?? '', ms: session.input.timeoutMs }),
+          detail: msg('enc_probe_incomplete_detail', { evidence: line }),
+          fix: msg('enc_probe_incomplete_fix', { setting: S.timeout }),
+        },
       };
     case 'not_found':
       return {
@@ -187,8 +197,10 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         summary: `The probe file ${path} does not exist on the drive (HTTP 404).`,
         fix: probePath ? `Name an existing file as the probe file, or leave it empty to use the first small file found.` : 'Check again; the file was removed while the check ran.',
         data,
+        messages: { summary: msg('enc_probe_not_found', { path }), fix: msg(probePath ? 'enc_probe_not_found_fix_named' : 'enc_probe_not_found_fix_removed') },
       };
-    default:
+    default: {
+      const serverMessage = 'message' in v && v.message ? v.message : '';
       return {
         id,
         status: 'warn',
@@ -196,7 +208,12 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         detail: `${line}.`,
         fix: `Look at ${product(flavour)}'s log for this request; the bridge will fail the same way when DocumentServer opens such a file.`,
         data,
+        messages: {
+          summary: msg(serverMessage ? 'enc_probe_http_error_message' : 'enc_probe_http_error', { path, status: v.status, message: serverMessage }),
+          fix: msg('enc_probe_http_error_fix', { product: product(flavour) }),
+        },
       };
+    }
   }
 }
 
@@ -222,6 +239,11 @@ function unavailableOutcome(read: Extract<SettingsRead, { kind: 'unavailable' }>
         detail: `GET ${read.what} → HTTP ${o.httpStatus}. ${probeRef}`,
         fix: `Set ${S.adminUser} and ${S.adminPassword} to an account of ${p}'s admin group (an app password of it works); they are used only for diagnostics.`,
         data: { reason: 'not_admin', httpStatus: o.httpStatus },
+        messages: {
+          summary: msg(o.message ? 'enc_not_admin_message' : 'enc_not_admin', { user: admin, product: p, message: o.message ?? '' }),
+          detail: msg('enc_settings_request_detail', { request: read.what, status: o.httpStatus }),
+          fix: msg('enc_admin_fix', { userSetting: S.adminUser, passwordSetting: S.adminPassword, product: p }),
+        },
       };
     case 'unauthorized':
       return {
@@ -231,6 +253,11 @@ function unavailableOutcome(read: Extract<SettingsRead, { kind: 'unavailable' }>
         detail: `GET ${read.what} → HTTP ${o.httpStatus}. ${probeRef}`,
         fix: credentialsFix(flavour, admin).replaceAll(S.password, S.adminPassword).replaceAll(S.user, S.adminUser),
         data: { reason: 'admin_credentials_rejected', httpStatus: o.httpStatus },
+        messages: {
+          summary: msg('enc_admin_rejected', { user: admin, product: p }),
+          detail: msg('enc_settings_request_detail', { request: read.what, status: o.httpStatus }),
+          fix: credentialsFixMessage(flavour, admin, { user: S.adminUser, password: S.adminPassword }),
+        },
       };
     case 'csrf':
       return {
@@ -240,8 +267,14 @@ function unavailableOutcome(read: Extract<SettingsRead, { kind: 'unavailable' }>
         detail: `GET ${read.what} → HTTP 412. ${probeRef}`,
         fix: 'A reverse proxy in front of the drive strips the OCS-APIRequest request header: let it pass.',
         data: { reason: 'csrf', httpStatus: o.httpStatus },
+        messages: {
+          summary: msg('enc_csrf', { product: p }),
+          detail: msg('enc_settings_request_detail', { request: read.what, status: 412 }),
+          fix: msg('enc_csrf_fix'),
+        },
       };
-    case 'not_found':
+    case 'not_found': {
+      const provisioningApi = read.what.includes('provisioning_api');
       return {
         id,
         status: 'skipped',
@@ -249,10 +282,19 @@ function unavailableOutcome(read: Extract<SettingsRead, { kind: 'unavailable' }>
         detail: probeRef,
         fix: flavour === 'nextcloud' ? `Enable the provisioning_api app (\`${OCC} app:enable provisioning_api\`) to let the check read the settings.` : undefined,
         data: { reason: 'no_endpoint', httpStatus: o.httpStatus },
+        messages: {
+          summary: msg(provisioningApi ? 'enc_no_provisioning_api' : 'enc_no_apps_list', {
+            product: p,
+            answer: `HTTP ${o.httpStatus}${o.message ? ` "${o.message.trim()}"` : ''}`,
+          }),
+          detail: msg('enc_probe_still_ran', { probeId: ENCRYPTION_CHECK_IDS.probe }),
+          ...(flavour === 'nextcloud' ? { fix: msg('enc_no_provisioning_api_fix', { occ: OCC }) } : {}),
+        },
       };
+    }
     case 'network': {
-      const d = describeNetworkError(o.error, 'Encryption settings not read', session.input.davUrl);
-      return { id, status: 'skipped', summary: d.summary, detail: d.detail, fix: d.fix, data: { reason: 'network', transport: o.error.kind } };
+      const d = describeNetworkError(o.error, 'settings', session.input.davUrl);
+      return { id, status: 'skipped', summary: d.summary, detail: d.detail, fix: d.fix, data: { reason: 'network', transport: o.error.kind }, messages: d.messages };
     }
     case 'error':
       return {
@@ -262,6 +304,11 @@ function unavailableOutcome(read: Extract<SettingsRead, { kind: 'unavailable' }>
         detail: probeRef,
         fix: `Look at ${p}'s log for this request (Administration settings → Logging).`,
         data: { reason: 'error', httpStatus: o.httpStatus },
+        messages: {
+          summary: msg('enc_settings_http_error', { product: p, answer: `HTTP ${o.httpStatus}${o.message ? ` "${o.message}"` : ''}`, request: read.what }),
+          detail: msg('enc_probe_still_ran', { probeId: ENCRYPTION_CHECK_IDS.probe }),
+          fix: msg('enc_settings_http_error_fix', { product: p }),
+        },
       };
   }
 }
@@ -448,11 +495,17 @@ export async function checkStorageEncryption(input: StorageEncryptionInput, opti
   const settingsResult = measureCheck(ENCRYPTION_CHECK_IDS.settings, async (): Promise<CheckOutcome> => {
     const id = ENCRYPTION_CHECK_IDS.settings;
     const [read, finding, flavour] = await Promise.all([settingsP, probeP, flavourP]);
-    if (read === 'bad_url') return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.` };
+    if (read === 'bad_url') return { id, status: 'skipped', summary: `Not checked: ${S.url} is not a valid URL.`, messages: { summary: msg('drive_not_checked_bad_url', { setting: S.url }) } };
     if (read === 'generic') {
       const st = await session.status();
       if (st.kind === 'network' && finding?.kind === 'network' && finding.stage === 'list') {
-        return { id, status: 'skipped', summary: 'Not checked: the drive cannot be reached (see the reachability check).', data: { transport: st.error.kind } };
+        return {
+          id,
+          status: 'skipped',
+          summary: 'Not checked: the drive cannot be reached (see the reachability check).',
+          data: { transport: st.error.kind },
+          messages: { summary: msg('drive_not_checked_unreachable') },
+        };
       }
       if (finding?.kind === 'downloaded' && finding.verdict.kind === 'module_missing') {
         return {
@@ -462,9 +515,20 @@ export async function checkStorageEncryption(input: StorageEncryptionInput, opti
           detail: `The drive does not identify itself as Nextcloud/ownCloud (no status.php), so its settings were not read.${probeNote(finding)}`,
           fix: moduleMissingFix('nextcloud'),
           data: { state: 'module_missing' },
+          messages: {
+            summary: msg('enc_generic_module_missing', { message: finding.verdict.message ?? 'Encryption not ready' }),
+            detail: msg('enc_generic_module_missing_detail', { evidence: verdictLine(finding.path, finding.verdict) }),
+            fix: moduleMissingFixMessage('nextcloud'),
+          },
         };
       }
-      return { id, status: 'skipped', summary: 'Not applicable: server-side encryption is a Nextcloud/ownCloud feature and this drive is generic WebDAV.', data: { flavour } };
+      return {
+        id,
+        status: 'skipped',
+        summary: 'Not applicable: server-side encryption is a Nextcloud/ownCloud feature and this drive is generic WebDAV.',
+        data: { flavour },
+        messages: { summary: msg('enc_generic') },
+      };
     }
     if (read === 'no_admin') {
       const p = product(flavour);
@@ -476,6 +540,9 @@ export async function checkStorageEncryption(input: StorageEncryptionInput, opti
               ? ' The probe download shows the per-user-key failure (see the probe result).'
               : ''
           : '';
+      const isNextcloud = flavour === 'nextcloud';
+      const probeSaysKey =
+        finding?.kind === 'downloaded' ? (finding.verdict.kind === 'module_missing' ? 'module_missing' : finding.verdict.kind === 'per_user_keys' ? 'per_user_keys' : '') : '';
       return {
         id,
         status: 'skipped',
@@ -484,6 +551,10 @@ export async function checkStorageEncryption(input: StorageEncryptionInput, opti
           flavour === 'nextcloud' ? 'core/encryption_enabled, core/default_encryption_module, encryption/useMasterKey, encryption/enabled and the enabled apps' : 'the enabled apps'
         } over OCS.`,
         data: { reason: 'no_admin_credentials', ...(finding?.kind === 'downloaded' ? { probe: finding.verdict.kind } : {}) },
+        messages: {
+          summary: msg('enc_no_admin', { product: p, userSetting: S.adminUser, passwordSetting: S.adminPassword, probeSays: probeSaysKey }),
+          fix: msg(isNextcloud ? 'enc_no_admin_fix_nextcloud' : 'enc_no_admin_fix_owncloud', { product: p, userSetting: S.adminUser, passwordSetting: S.adminPassword }),
+        },
       };
     }
     if (read.kind === 'unavailable') return unavailableOutcome(read, flavour, admin?.username ?? '', session);

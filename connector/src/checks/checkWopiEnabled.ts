@@ -152,6 +152,8 @@ export function discoveryFailure(id: string, fetched: Extract<DiscoveryFetch, { 
     return {
       ...explained,
       detail: `${explained.detail ?? ''} DocumentServer's own 404 for a disabled WOPI is plain text "Not Found"; this one is not, so the address (or the DS version: WOPI exists since 6.4) is wrong.`,
+      // The answer quoted stays as it came (evidence); the reasoning around it is translated.
+      ...(explained.messages ? { messages: { ...explained.messages, detail: msg('wopi_not_found_not_ds_detail', { evidence: explained.detail ?? '' }) } } : {}),
     };
   }
   return unexpectedAnswer(id, res, 'the discovery XML', '/hosting/discovery', setting);

@@ -4,7 +4,8 @@
  * is kept (up to a limit) even when the server cuts it short — Nextcloud's per-user-key bug sends a 500 whose body is
  * shorter than its Content-Length, and the checks must still see that answer.
  */
-import type { TransportKind } from '../classifyTransportError.js';
+import { transportKindOf, type TransportKind } from '../classifyTransportError.js';
+import { msg, type CheckMessage } from '../checkMessages.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -84,42 +85,15 @@ export interface ProbeRequest {
   signal?: AbortSignal;
 }
 
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA', 'EAI_ADDRFAMILY']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
-const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
-const SELF_SIGNED_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
-const UNTRUSTED_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_CHAIN_TOO_LONG',
-  'CERT_SIGNATURE_FAILURE',
-  'INVALID_CA',
-]);
-
-/** Classifies a socket/TLS error by its code (OpenSSL's "wrong version number" only comes as EPROTO + text). */
+/**
+ * Classifies a socket/TLS error by its code with the DocumentServer checks' mapping ({@link transportKindOf}), so
+ * one table of error codes serves both; a body too large cannot happen here (the drive client cuts bodies itself).
+ */
 export function classifyNetworkError(e: unknown): { kind: NetworkErrorKind; code: string | null } {
   const err = (e ?? {}) as { code?: unknown; message?: unknown };
-  const code = typeof err.code === 'string' && err.code !== '' ? err.code : null;
-  const message = typeof err.message === 'string' ? err.message : '';
-  if (code === 'ECONNREFUSED') return { kind: 'refused', code };
-  if (code !== null && DNS_CODES.has(code)) return { kind: 'dns', code };
-  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', code };
-  if (code !== null && UNREACHABLE_CODES.has(code)) return { kind: 'unreachable', code };
-  if (code !== null && SELF_SIGNED_CODES.has(code)) return { kind: 'tls_self_signed', code };
-  if (code !== null && UNTRUSTED_CODES.has(code)) return { kind: 'tls_untrusted', code };
-  if (code === 'CERT_HAS_EXPIRED') return { kind: 'tls_expired', code };
-  if (code === 'CERT_NOT_YET_VALID') return { kind: 'tls_not_yet_valid', code };
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return { kind: 'tls_hostname', code };
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(message)) {
-    return { kind: 'tls_not_tls', code: code ?? 'EPROTO' };
-  }
-  if (code !== null && (/^(CERT_|ERR_TLS_|ERR_SSL_|ERR_OSSL)/.test(code) || code === 'EPROTO')) return { kind: 'tls_other', code };
-  if (code !== null && RESET_CODES.has(code)) return { kind: 'reset', code };
-  if (/socket hang up/i.test(message)) return { kind: 'reset', code: code ?? 'ECONNRESET' };
-  if (code !== null && code.startsWith('HPE_')) return { kind: 'not_http', code };
-  return { kind: 'other', code };
+  const raw = typeof err.code === 'string' ? err.code : '';
+  const { kind, code } = transportKindOf(raw, typeof err.message === 'string' ? err.message : '');
+  return { kind: kind === 'too_large' ? 'other' : kind, code: code === '' ? null : code };
 }
 
 /** `scheme://host[:port]/path` of a URL without user info, query or fragment — safe to show. */
@@ -257,99 +231,175 @@ export function probeRequest(url: string, req: ProbeRequest): Promise<ProbeRespo
   });
 }
 
-/** How a network failure reads in a check: what happened, and what to do about it. */
-export function describeNetworkError(e: DriveNetworkError, what: string, url: string): { summary: string; fix: string; detail: string } {
+/** Which step of a drive check met the network failure (names the step in the message: `msg.driveStage.<stage>`). */
+export type NetworkStage = 'reach' | 'list' | 'download' | 'settings';
+
+/** A network failure as a check tells it: English texts and their message keys. */
+export interface NetworkErrorText {
+  summary: string;
+  fix: string;
+  /** Evidence (the error as Node reported it), English only. */
+  detail: string;
+  messages: { summary: CheckMessage; fix: CheckMessage };
+}
+
+function stageText(stage: NetworkStage, path: string): string {
+  switch (stage) {
+    case 'reach':
+      return 'The drive cannot be reached';
+    case 'list':
+      return 'Listing the drive for a probe file failed';
+    case 'download':
+      return `Downloading ${path} failed`;
+    case 'settings':
+      return 'Encryption settings not read';
+  }
+}
+
+/**
+ * How a network failure reads in a drive check: what happened, and what to do about it (the kind comes from
+ * {@link classifyNetworkError}; the wording is the drive's).
+ * @param e - the failure
+ * @param stage - the step that failed
+ * @param url - the drive URL (shown without credentials)
+ * @param path - the probe file, for the `download` stage
+ */
+export function describeNetworkError(e: DriveNetworkError, stage: NetworkStage, url: string, path = ''): NetworkErrorText {
+  const what = stageText(stage, path);
   const shown = redactUrl(url);
   const host = e.target;
   const name = host.replace(/:\d+$/, '');
   const detail = `${e.kind}${e.code ? ` (${e.code})` : ''}: ${e.message} — ${shown}`;
   const S = DRIVE_SETTING;
+  const p = { driveStage: stage, host, name, url: shown, code: e.code ?? '', setting: S.url, timeoutSetting: S.timeout };
+  const told = (summary: string, fix: string, summaryMessage: CheckMessage, fixMessage: CheckMessage): NetworkErrorText => ({
+    summary,
+    fix,
+    detail,
+    messages: { summary: summaryMessage, fix: fixMessage },
+  });
   const trust =
     `Make the bridge trust the certificate: start it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (the PEM of the CA that ` +
     `signed the drive's certificate, or the self-signed certificate itself), or give the drive a certificate from a public CA ` +
     `(e.g. Let's Encrypt).`;
   switch (e.kind) {
     case 'bad_url':
-      return {
-        summary: `${what}: ${S.url} is not a valid http:// or https:// URL.`,
-        fix: `Enter the full WebDAV URL in ${S.url}, e.g. https://cloud.example.com/remote.php/dav/files/<user> for Nextcloud.`,
-        detail,
-      };
+      return told(
+        `${what}: ${S.url} is not a valid http:// or https:// URL.`,
+        `Enter the full WebDAV URL in ${S.url}, e.g. https://cloud.example.com/remote.php/dav/files/<user> for Nextcloud.`,
+        msg('drive_net_bad_url', p),
+        msg('drive_net_bad_url_fix', p),
+      );
     case 'aborted':
-      return { summary: `${what}: cancelled before ${host} answered (the whole check run reached its time limit).`, fix: 'Run the check again; the other results show which address does not answer.', detail };
+      return told(
+        `${what}: cancelled before ${host} answered (the whole check run reached its time limit).`,
+        'Run the check again; the other results show which address does not answer.',
+        msg('drive_net_aborted', p),
+        msg('drive_net_aborted_fix'),
+      );
     case 'refused':
-      return {
-        summary: `${what}: connection refused by ${host} — nothing listens on that port (or a firewall rejects it).`,
-        fix:
-          `Check the host and port in ${S.url} and that the drive's web server is running. \`127.0.0.1\` inside a container ` +
+      return told(
+        `${what}: connection refused by ${host} — nothing listens on that port (or a firewall rejects it).`,
+        `Check the host and port in ${S.url} and that the drive's web server is running. \`127.0.0.1\` inside a container ` +
           `means the container itself, not the host. Test from where the bridge runs: \`curl -I ${shown}\`.`,
-        detail,
-      };
+        msg('drive_net_refused', p),
+        msg('drive_net_refused_fix', p),
+      );
     case 'dns':
-      return {
-        summary:
-          e.code === 'EAI_AGAIN'
-            ? `${what}: the name ${name} could not be resolved right now (DNS error ${e.code}: the DNS server did not answer).`
-            : `${what}: the name ${name} does not resolve (DNS error ${e.code ?? ''}).`,
-        fix:
-          `Use in ${S.url} a host name that resolves where the bridge runs (inside Docker: the drive's service name on a ` +
+      return told(
+        e.code === 'EAI_AGAIN'
+          ? `${what}: the name ${name} could not be resolved right now (DNS error ${e.code}: the DNS server did not answer).`
+          : `${what}: the name ${name} does not resolve (DNS error ${e.code ?? ''}).`,
+        `Use in ${S.url} a host name that resolves where the bridge runs (inside Docker: the drive's service name on a ` +
           `shared network), or its IP address; test with \`getent hosts ${name}\` on the bridge's host.`,
-        detail,
-      };
+        msg(e.code === 'EAI_AGAIN' ? 'drive_net_dns_temporary' : 'drive_net_dns', p),
+        msg('drive_net_dns_fix', p),
+      );
     case 'timeout':
-      return {
-        summary: `${what}: no answer from ${host} within ${e.waitedMs ?? 0} ms (timeout).`,
-        fix:
-          `A firewall that drops packets looks exactly like this (a closed port would be refused at once); check the host ` +
+      return told(
+        `${what}: no answer from ${host} within ${e.waitedMs ?? 0} ms (timeout).`,
+        `A firewall that drops packets looks exactly like this (a closed port would be refused at once); check the host ` +
           `and port in ${S.url} and the network between the bridge and the drive. If the drive is only slow, raise ${S.timeout}.`,
-        detail,
-      };
+        msg('drive_net_timeout', { ...p, waited: e.waitedMs ?? 0 }),
+        msg('drive_net_timeout_fix', p),
+      );
     case 'unreachable':
-      return {
-        summary: `${what}: ${host} is unreachable from the bridge (${e.code ?? 'no route'}).`,
-        fix: `Check the address in ${S.url} and the routing, VPN or container networking between the bridge and the drive.`,
-        detail,
-      };
+      return told(
+        `${what}: ${host} is unreachable from the bridge (${e.code ?? 'no route'}).`,
+        `Check the address in ${S.url} and the routing, VPN or container networking between the bridge and the drive.`,
+        msg(e.code ? 'drive_net_unreachable' : 'drive_net_unreachable_no_route', p),
+        msg('drive_net_unreachable_fix', p),
+      );
     case 'reset':
-      return {
-        summary: `${what}: ${host} accepted the connection and closed it without an answer (${e.code ?? 'connection reset'}).`,
-        fix: `If that port serves HTTPS, use https:// in ${S.url} (a TLS port drops plain-HTTP requests like this); otherwise look at the proxy in front of the drive.`,
-        detail,
-      };
+      return told(
+        `${what}: ${host} accepted the connection and closed it without an answer (${e.code ?? 'connection reset'}).`,
+        `If that port serves HTTPS, use https:// in ${S.url} (a TLS port drops plain-HTTP requests like this); otherwise look at the proxy in front of the drive.`,
+        msg('drive_net_reset', { ...p, code: e.code ?? 'ECONNRESET' }),
+        msg('drive_net_reset_fix', p),
+      );
     case 'tls_self_signed':
-      return { summary: `${what}: the drive's TLS certificate at ${host} is self-signed, so the bridge does not trust it (${e.code ?? ''}).`, fix: trust, detail };
+      return told(
+        `${what}: the drive's TLS certificate at ${host} is self-signed, so the bridge does not trust it (${e.code ?? ''}).`,
+        trust,
+        msg('drive_net_tls_self_signed', p),
+        msg('drive_net_tls_trust_fix'),
+      );
     case 'tls_untrusted':
-      return {
-        summary: `${what}: the drive's TLS certificate at ${host} is not signed by a CA the bridge trusts, or the server sends an incomplete chain (${e.code ?? ''}).`,
-        fix: `Serve the full chain on the drive's web server (nginx: \`ssl_certificate\` must point at fullchain.pem). ${trust}`,
-        detail,
-      };
+      return told(
+        `${what}: the drive's TLS certificate at ${host} is not signed by a CA the bridge trusts, or the server sends an incomplete chain (${e.code ?? ''}).`,
+        `Serve the full chain on the drive's web server (nginx: \`ssl_certificate\` must point at fullchain.pem). ${trust}`,
+        msg('drive_net_tls_untrusted', p),
+        msg('drive_net_tls_untrusted_fix'),
+      );
     case 'tls_expired':
-      return {
-        summary: `${what}: the drive's TLS certificate at ${host} has expired (${e.code ?? ''}).`,
-        fix: 'Renew the certificate on the drive\'s web server (e.g. `certbot renew`) and reload it; if it is valid, the bridge\'s clock is wrong — sync it with NTP.',
-        detail,
-      };
+      return told(
+        `${what}: the drive's TLS certificate at ${host} has expired (${e.code ?? ''}).`,
+        'Renew the certificate on the drive\'s web server (e.g. `certbot renew`) and reload it; if it is valid, the bridge\'s clock is wrong — sync it with NTP.',
+        msg('drive_net_tls_expired', p),
+        msg('drive_net_tls_expired_fix'),
+      );
     case 'tls_not_yet_valid':
-      return { summary: `${what}: the drive's TLS certificate at ${host} is not valid yet (${e.code ?? ''}).`, fix: 'Sync the clocks of the bridge and the drive with NTP.', detail };
+      return told(
+        `${what}: the drive's TLS certificate at ${host} is not valid yet (${e.code ?? ''}).`,
+        'Sync the clocks of the bridge and the drive with NTP.',
+        msg('drive_net_tls_not_yet_valid', p),
+        msg('drive_net_tls_not_yet_valid_fix'),
+      );
     case 'tls_hostname':
-      return {
-        summary: `${what}: the drive's TLS certificate does not cover the name ${name} (${e.code ?? ''}).`,
-        fix: `Use in ${S.url} a name the certificate was issued for, or reissue the certificate with ${name} in its subject alternative names.`,
-        detail,
-      };
+      return told(
+        `${what}: the drive's TLS certificate does not cover the name ${name} (${e.code ?? ''}).`,
+        `Use in ${S.url} a name the certificate was issued for, or reissue the certificate with ${name} in its subject alternative names.`,
+        msg('drive_net_tls_hostname', p),
+        msg('drive_net_tls_hostname_fix', p),
+      );
     case 'tls_not_tls':
-      return {
-        summary: `${what}: ${shown} uses https:// but ${host} does not speak TLS there (it answers plain HTTP).`,
-        fix: `Use http:// in ${S.url} for this port, or the port the drive's HTTPS listens on (usually 443).`,
-        detail,
-      };
+      return told(
+        `${what}: ${shown} uses https:// but ${host} does not speak TLS there (it answers plain HTTP).`,
+        `Use http:// in ${S.url} for this port, or the port the drive's HTTPS listens on (usually 443).`,
+        msg('drive_net_tls_not_tls', p),
+        msg('drive_net_tls_not_tls_fix', p),
+      );
     case 'tls_other':
-      return { summary: `${what}: the TLS handshake with ${host} failed (${e.code ?? e.message}).`, fix: `\`openssl s_client -connect ${host}\` shows the problem. ${trust}`, detail };
+      return told(
+        `${what}: the TLS handshake with ${host} failed (${e.code ?? e.message}).`,
+        `\`openssl s_client -connect ${host}\` shows the problem. ${trust}`,
+        msg('drive_net_tls_other', { ...p, code: e.code ?? e.message }),
+        msg('drive_net_tls_other_fix', p),
+      );
     case 'not_http':
-      return { summary: `${what}: ${host} answered, but not with HTTP (${e.code ?? ''}).`, fix: `${S.url} points at a port where another service listens: use the drive's HTTP(S) port.`, detail };
+      return told(
+        `${what}: ${host} answered, but not with HTTP (${e.code ?? ''}).`,
+        `${S.url} points at a port where another service listens: use the drive's HTTP(S) port.`,
+        msg('drive_net_not_http', p),
+        msg('drive_net_not_http_fix', p),
+      );
     default:
-      return { summary: `${what}: ${e.message}`, fix: `Check ${S.url} and the network between the bridge and the drive.`, detail };
+      return told(
+        `${what}: ${e.message}`,
+        `Check ${S.url} and the network between the bridge and the drive.`,
+        msg('drive_net_other', { ...p, error: e.message }),
+        msg('drive_net_other_fix', p),
+      );
   }
 }
 
