@@ -11,6 +11,7 @@ import { checkProofKeys, keyFingerprint, proofKeyProblem } from '../../../connec
 import { proofKeysFix } from '../../../connector/src/checks/localJsonSnippets.js';
 import { ONLYOFFICE_FIXTURE_DIR, startDocServiceDouble, type DocServiceDouble } from '../../helpers/docServiceDouble.js';
 import { checksConfig, closedPortUrl, reply, startForwarder, startHttp, type Running } from './checkServers.js';
+import { render } from './checkTexts.js';
 
 const LONG = 'f3c1d0b8a7e6954c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a2918070605040';
 const closers: (() => Promise<void>)[] = [];
@@ -111,6 +112,11 @@ describe('checkProofKeys: a cluster of DocumentServer nodes', () => {
     const r = await checkProofKeys(checksConfig(a.url, { jwtSecret: LONG, nodeUrls: [a.url, twin.url, odd.url] }));
     expect(r.status).toBe('fail');
     expect(r.summary).toBe(`The DocumentServer nodes disagree (WOPI proof keys): ${odd.url}.`);
+    // on the page: the same sentence, and in Chinese with the node named and the key commands kept
+    expect(render(r.messages?.summary, 'en')).toBe(r.summary);
+    expect(render(r.messages?.summary, 'zh-CN')).toBe(`DocumentServer 节点之间不一致（WOPI 证明密钥）：${odd.url}。`);
+    expect(render(r.messages?.fix, 'zh-CN')).toContain('openssl genpkey -algorithm RSA');
+    expect(render(r.messages?.detail, 'zh-CN')).toContain(r.detail);
     expect(r.detail).toContain(`${a.url}, ${twin.url} → key ${keyFingerprint(a.proofKeys()?.current.modulusB64 ?? '')}`);
     expect(r.fix).toMatch(/same proof keys/);
   });
@@ -123,6 +129,9 @@ describe('checkProofKeys: a cluster of DocumentServer nodes', () => {
     expect(r.status).toBe('fail');
     expect(r.summary).toBe(`The DocumentServer nodes disagree (version): ${c.url}.`);
     expect(r.fix).toMatch(/same DocumentServer version/);
+    expect(render(r.messages?.summary, 'en')).toBe(r.summary);
+    expect(render(r.messages?.fix, 'zh-CN')).toMatch(/相同版本的 DocumentServer/);
+    expect(render(r.messages?.fix, 'zh-CN')).not.toMatch(/相同的密钥|DOCS_NODE_URLS/);
   });
 
   test('fail: a node with another secret, named', async () => {
@@ -134,6 +143,8 @@ describe('checkProofKeys: a cluster of DocumentServer nodes', () => {
     expect(r.summary).toContain(a.url);
     expect(r.summary).toContain(b.url);
     expect(r.detail).toContain(`${b.url} → rejects the bridge's secret`);
+    expect(render(r.messages?.summary, 'en')).toBe(r.summary);
+    expect(render(r.messages?.fix, 'zh-CN')).toContain('services.CoAuthoring.secret.inbox/outbox/browser.string');
   });
 
   test('fail: a node that cannot be asked, named', async () => {
@@ -142,6 +153,8 @@ describe('checkProofKeys: a cluster of DocumentServer nodes', () => {
     const r = await checkProofKeys(checksConfig(a.url, { jwtSecret: LONG, nodeUrls: [a.url, gone], timeoutMs: 1000 }));
     expect(r).toMatchObject({ status: 'fail', data: { unavailable: [gone], disagreements: [] } });
     expect(r.summary).toBe(`Some DocumentServer nodes cannot be asked: ${gone}.`);
+    expect(render(r.messages?.summary, 'zh-CN')).toBe(`有些 DocumentServer 节点无法查询：${gone}。`);
+    expect(render(r.messages?.fix, 'zh-CN')).toContain('DOCS_NODE_URLS');
     expect(r.detail).toMatch(/Connection refused/);
   });
 
@@ -152,6 +165,8 @@ describe('checkProofKeys: a cluster of DocumentServer nodes', () => {
     const r = await checkProofKeys(checksConfig(a.url, { jwtSecret: LONG, nodeUrls: [a.url, b.url, gone], timeoutMs: 1000 }));
     expect(r.status).toBe('fail');
     expect(r.summary).toBe(`Some DocumentServer nodes cannot be asked: ${gone}. The other nodes disagree (version): ${a.url}, ${b.url}.`);
+    expect(render(r.messages?.summary, 'en')).toBe(r.summary);
+    expect(render(r.messages?.summary, 'zh-CN')).toBe(`有些 DocumentServer 节点无法查询：${gone}。其余节点之间不一致（版本）：${a.url}, ${b.url}。`);
   });
 
   test('fail: a node list entry that is not a URL', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { checkWopiEnabled } from '../../../connector/src/checks/checkWopiEnabled.js';
 import { ONLYOFFICE_FIXTURE_DIR, startDocServiceDouble, type DocServiceDouble } from '../../helpers/docServiceDouble.js';
 import { checksConfig, reply, startHttp, startSilent, type Running } from './checkServers.js';
+import { render } from './checkTexts.js';
 
 const DISCOVERY = readFileSync(path.join(ONLYOFFICE_FIXTURE_DIR, 'discovery.xml'), 'utf8');
 const closers: (() => Promise<void>)[] = [];
@@ -86,6 +87,12 @@ describe('checkWopiEnabled', () => {
     expect(r.summary).toMatch(/does not exist \(404\)/);
     expect(r.detail).toMatch(/WOPI exists since 6\.4/);
     expect(r.fix).not.toMatch(/"enable"/);
+    // in Chinese: the reasoning translated, the answer quoted as it came
+    expect(r.messages?.detail?.key).toBe('wopi_not_found_not_ds_detail');
+    const zh = render(r.messages?.detail, 'zh-CN') ?? '';
+    expect(zh).toContain('纯文本“Not Found”');
+    expect(zh).toContain('<pre>Cannot GET /hosting/discovery</pre>');
+    expect(render(r.messages?.summary, 'zh-CN')).toMatch(/不存在（404）/);
   });
 
   test('warn: no edit action for docx', async () => {

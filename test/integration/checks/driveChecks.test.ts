@@ -21,6 +21,7 @@ import {
 import type { CheckResult } from '../../../connector/src/checks/CheckResult.js';
 import { analyseDavUrl } from '../../../connector/src/checks/drive/davUrl.js';
 import { startNextcloudOcsDouble, type NextcloudOcsDouble } from '../../helpers/nextcloudOcsDouble.js';
+import { expectTranslated, render } from './checkTexts.js';
 
 const ALICE = 'alice-pass-123';
 const ADMIN = 'admin-pass-123';
@@ -82,6 +83,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
 
   test('all four are ok on the right URL and credentials, each with its evidence', async () => {
     const results = await checkDrive(input(nc.davUrl('alice')));
+    expectTranslated(results);
     expect(results.map((r) => [r.id, r.status])).toEqual([
       ['drive_reachable', 'ok'],
       ['drive_credentials', 'ok'],
@@ -99,23 +101,29 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
   test('the single-check functions give the same verdicts', async () => {
     const i = input(nc.davUrl('alice'));
     const [a, b, c, d] = await Promise.all([checkDriveReachable(i), checkDriveCredentials(i), checkDriveFlavour(i), checkDriveRoot(i)]);
+    expectTranslated([a, b, c, d]);
     expect([a.status, b.status, c.status, d.status]).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
   test('a wrong password: credentials fail with the app-password fix, the root check is skipped', async () => {
     const results = await checkDrive(input(nc.davUrl('alice'), { password: 'wrong-secret-pw' }));
+    expectTranslated(results);
     expect(byId(results, 'drive_reachable').status).toBe('ok');
     const cred = byId(results, 'drive_credentials');
     expect(cred.status).toBe('fail');
     expect(cred.summary).toContain('HTTP 401');
     expect(cred.fix).toContain('app password');
     expect(cred.fix).toContain('Create new app password');
+    // on the Chinese page: translated, the setting name and the account as they are
+    expect(render(cred.messages?.summary, 'zh-CN')).toBe('Nextcloud 拒绝了“alice”的用户名或密码（HTTP 401）。');
+    expect(render(cred.messages?.fix, 'zh-CN')).toMatch(/以 alice 登录 Nextcloud .*并将其填入 STORAGE_PASSWORD/);
     expect(byId(results, 'drive_root').status).toBe('skipped');
     expectNoPassword(results);
   });
 
   test('no account configured on a drive that requires one: credentials fail', async () => {
     const r = await checkDriveCredentials(input(nc.davUrl('alice'), { username: null, password: null }));
+    expectTranslated(r);
     expect(r.status).toBe('fail');
     expect(r.summary).toContain('requires sign-in');
     expect(r.fix).toContain('STORAGE_USER');
@@ -123,6 +131,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
 
   test('the server root instead of the WebDAV folder: root fails with the right URL suggested', async () => {
     const results = await checkDrive(input(`${nc.origin}/`));
+    expectTranslated(results);
     const root = byId(results, 'drive_root');
     expect(root.status).toBe('fail');
     expect(root.summary).toContain('/remote.php/dav/files/<user>');
@@ -134,6 +143,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
 
   test('the credentials are checked through OCS off a DAV path too: a wrong password fails there', async () => {
     const r = await checkDriveCredentials(input(`${nc.origin}/index.php/apps/files/`, { password: 'wrong-secret-pw' }));
+    expectTranslated(r);
     expect(r.status).toBe('fail');
     expect(r.summary).toContain('OCS');
   });
@@ -141,6 +151,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
   test('the web UI URL and the DAV root also fail with the suggestion', async () => {
     for (const url of [`${nc.origin}/index.php/apps/files/`, `${nc.origin}/remote.php/dav`, `${nc.origin}/remote.php/dav/files/`]) {
       const r = await checkDriveRoot(input(url));
+      expectTranslated(r);
       expect(r.status).toBe('fail');
       expect(r.fix).toContain(`${nc.origin}/remote.php/dav/files/alice`);
     }
@@ -148,6 +159,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
 
   test('the legacy /remote.php/webdav endpoint works but warns, suggesting the current one', async () => {
     const r = await checkDriveRoot(input(nc.legacyDavUrl()));
+    expectTranslated(r);
     expect(r.status).toBe('warn');
     expect(r.summary).toContain('legacy');
     expect(r.fix).toContain(`${nc.origin}/remote.php/dav/files/alice`);
@@ -155,6 +167,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
 
   test('another user\'s folder: root fails naming the account\'s user id', async () => {
     const r = await checkDriveRoot(input(nc.davUrl('admin')));
+    expectTranslated(r);
     expect(r.status).toBe('fail');
     expect(r.summary).toContain('"admin"');
     expect(r.summary).toContain('"alice"');
@@ -163,24 +176,29 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
 
   test('a file URL fails (the root must be a collection); a sub-folder warns', async () => {
     const file = await checkDriveRoot(input(`${nc.davUrl('alice')}/test.docx`));
+    expectTranslated(file);
     expect(file.status).toBe('fail');
     expect(file.summary).toContain('is a file');
     const sub = await checkDriveRoot(input(`${nc.davUrl('alice')}/Docs`));
+    expectTranslated(sub);
     expect(sub.status).toBe('warn');
     expect(sub.summary).toContain('/Docs');
   });
 
   test('a missing folder under the user\'s root fails with 404', async () => {
     const r = await checkDriveRoot(input(`${nc.davUrl('alice')}/NoSuchFolder`));
+    expectTranslated(r);
     expect(r.status).toBe('fail');
     expect(r.summary).toContain('404');
   });
 
   test('flavour forced to generic on a Nextcloud: warns; forced to nextcloud: ok', async () => {
     const g = await checkDriveFlavour(input(nc.davUrl('alice'), { flavourOverride: 'generic' }));
+    expectTranslated(g);
     expect(g.status).toBe('warn');
     expect(g.fix).toContain('STORAGE_FLAVOUR');
     const n = await checkDriveFlavour(input(nc.davUrl('alice'), { flavourOverride: 'nextcloud' }));
+    expectTranslated(n);
     expect(n.status).toBe('ok');
   });
 
@@ -188,6 +206,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
     nc.setStatus({ maintenance: true });
     try {
       const results = await checkDrive(input(nc.davUrl('alice')));
+      expectTranslated(results);
       const fl = byId(results, 'drive_flavour');
       expect(fl.status).toBe('fail');
       expect(fl.summary).toContain('maintenance mode');
@@ -204,6 +223,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
     nc.setStatus({ needsDbUpgrade: true });
     try {
       const r = await checkDriveFlavour(input(nc.davUrl('alice')));
+      expectTranslated(r);
       expect(r.status).toBe('fail');
       expect(r.summary).toContain('needsDbUpgrade');
       expect(r.fix).toContain('occ upgrade');
@@ -213,6 +233,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
     nc.setStatus({ installed: false });
     try {
       const r = await checkDriveFlavour(input(nc.davUrl('alice')));
+      expectTranslated(r);
       expect(r.status).toBe('fail');
       expect(r.summary).toContain('not installed');
     } finally {
@@ -225,6 +246,7 @@ describe('drive checks on Nextcloud (encryption off, state a-)', () => {
     u.username = 'alice';
     u.password = 'url-embedded-pw';
     const results = await checkDrive(input(u.toString()));
+    expectTranslated(results);
     expect(byId(results, 'drive_root').status).toBe('ok');
     expectNoPassword(results);
   });
@@ -235,13 +257,16 @@ describe('drive checks on ownCloud and generic WebDAV', () => {
     const oc = await startNextcloudOcsDouble({ product: 'owncloud' });
     try {
       const ok = await checkDriveFlavour(input(oc.davUrl('alice')));
+      expectTranslated(ok);
       expect(ok.status).toBe('ok');
       expect(ok.summary).toContain('ownCloud 10.15.0');
       expect(ok.data).toMatchObject({ flavour: 'owncloud' });
       const cred = await checkDriveCredentials(input(oc.davUrl('alice'), { password: 'wrong-secret-pw' }));
+      expectTranslated(cred);
       expect(cred.fix).toContain('App passwords');
       oc.setStatus({ maintenance: true });
       const m = await checkDriveFlavour(input(oc.davUrl('alice')));
+      expectTranslated(m);
       expect(m.status).toBe('fail');
       expect(m.summary).toContain('maintenance');
     } finally {
@@ -253,11 +278,14 @@ describe('drive checks on ownCloud and generic WebDAV', () => {
     const g = await startNextcloudOcsDouble({ product: 'generic' });
     try {
       const results = await checkDrive(input(g.davUrl('alice')));
+      expectTranslated(results);
       expect(results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
       expect(byId(results, 'drive_flavour').summary).toContain('Generic WebDAV');
       const forced = await checkDriveFlavour(input(g.davUrl('alice'), { flavourOverride: 'nextcloud' }));
+      expectTranslated(forced);
       expect(forced.status).toBe('warn');
       const wrong = await checkDrive(input(`${g.origin}/nowhere/`));
+      expectTranslated(wrong);
       const root = byId(wrong, 'drive_root');
       expect(root.status).toBe('fail');
       expect(root.summary).toContain('404');
@@ -265,6 +293,7 @@ describe('drive checks on ownCloud and generic WebDAV', () => {
       expect(byId(wrong, 'drive_credentials').status).toBe('skipped');
       expect(byId(wrong, 'drive_credentials').summary).toContain('Cannot tell');
       const cred = await checkDriveCredentials(input(g.davUrl('alice'), { password: 'wrong-secret-pw' }));
+      expectTranslated(cred);
       expect(cred.status).toBe('fail');
       expect(cred.fix).toContain('STORAGE_PASSWORD');
     } finally {
@@ -284,6 +313,7 @@ describe('drive checks on ownCloud and generic WebDAV', () => {
     );
     try {
       const results = await checkDrive(input(`${open.url}/dav/`, { username: null, password: null }));
+      expectTranslated(results);
       expect(byId(results, 'drive_credentials').status).toBe('skipped');
       expect(byId(results, 'drive_root').status).toBe('ok');
     } finally {
@@ -315,20 +345,25 @@ describe('drive checks on ownCloud and generic WebDAV', () => {
     );
     try {
       const moved = await checkDriveRoot(input(`${srv.url}/moved`));
+      expectTranslated(moved);
       expect(moved.status).toBe('fail');
       expect(moved.summary).toContain('redirects (HTTP 301) to https://cloud.example/remote.php/dav/files/alice/');
       const page = await checkDriveRoot(input(`${srv.url}/page`));
+      expectTranslated(page);
       expect(page.status).toBe('fail');
       expect(page.summary).toContain('like a web page');
       const nodav = await checkDriveRoot(input(`${srv.url}/nodav`));
+      expectTranslated(nodav);
       expect(nodav.status).toBe('fail');
       expect(nodav.summary).toContain('does not accept PROPFIND');
       const forbidden = await checkDrive(input(`${srv.url}/forbidden/`));
+      expectTranslated(forbidden);
       expect(byId(forbidden, 'drive_credentials').status).toBe('fail');
       expect(byId(forbidden, 'drive_credentials').summary).toContain('forbids access');
       expect(byId(forbidden, 'drive_credentials').detail).toContain('Access denied');
       expect(byId(forbidden, 'drive_root').status).toBe('skipped');
       const bad = await checkDriveReachable(input(`${srv.url}/x`));
+      expectTranslated(bad);
       expect(bad.status).toBe('fail');
       expect(bad.summary).toContain('502');
     } finally {
@@ -342,6 +377,7 @@ describe('drive unreachable: each network failure named, all within the timeout'
     const s = await listen(net.createServer());
     await s.close();
     const results = await checkDrive(input(`${s.url}/remote.php/dav/files/alice`));
+    expectTranslated(results);
     const r = byId(results, 'drive_reachable');
     expect(r.status).toBe('fail');
     expect(r.summary).toContain('connection refused');
@@ -352,6 +388,7 @@ describe('drive unreachable: each network failure named, all within the timeout'
   test('DNS: a name that does not resolve', async () => {
     // A generous limit: without a network the resolver may take a while to say EAI_AGAIN.
     const r = await checkDriveReachable(input('http://wopi-bridge-drive-check.invalid/remote.php/dav/files/alice', { timeoutMs: 15000 }));
+    expectTranslated(r);
     expect(r.status).toBe('fail');
     expect(r.summary).toMatch(/does not resolve|could not be resolved/);
     expect(r.data).toMatchObject({ transport: 'dns' });
@@ -362,12 +399,15 @@ describe('drive unreachable: each network failure named, all within the timeout'
     try {
       const started = Date.now();
       const results = await checkDrive(input(`${silent.url}/remote.php/dav/files/alice`, { timeoutMs: 400 }));
+      expectTranslated(results);
       const took = Date.now() - started;
       expect(took).toBeLessThan(400 + 500);
       const r = byId(results, 'drive_reachable');
       expect(r.status).toBe('fail');
       expect(r.summary).toContain('(timeout)');
       expect(r.fix).toContain('STORAGE_TIMEOUT_MS');
+      expect(render(r.messages?.summary, 'zh-CN')).toMatch(/^无法访问网盘：127\.0\.0\.1:\d+ 在 \d+ 毫秒内没有应答（超时）。$/);
+      expect(render(r.messages?.fix, 'zh-CN')).toContain('请调大 STORAGE_TIMEOUT_MS');
       expect(r.data).toMatchObject({ transport: 'timeout' });
       for (const x of results) expect(x.ms).toBeLessThan(400 + 500);
     } finally {
@@ -379,6 +419,7 @@ describe('drive unreachable: each network failure named, all within the timeout'
     const plain = await listen(http.createServer((_req, res) => res.end('x')));
     try {
       const r = await checkDriveReachable(input(`${plain.url.replace('http:', 'https:')}/remote.php/dav/files/alice`));
+      expectTranslated(r);
       expect(r.status).toBe('fail');
       expect(r.summary).toContain('does not speak TLS');
       expect(r.data).toMatchObject({ transport: 'tls_not_tls' });
@@ -406,11 +447,15 @@ describe('drive unreachable: each network failure named, all within the timeout'
       );
       try {
         const r = await checkDriveReachable(input(`${srv.url}/d/`));
+        expectTranslated(r);
         expect(r.status).toBe('fail');
         expect(r.summary).toContain('self-signed');
         expect(r.fix).toContain('NODE_EXTRA_CA_CERTS');
+        expect(render(r.messages?.summary, 'zh-CN')).toContain('是自签名的');
+        expect(render(r.messages?.fix, 'zh-CN')).toContain('NODE_EXTRA_CA_CERTS=/path/to/ca.pem');
         expect(r.data).toMatchObject({ transport: 'tls_self_signed' });
         const trusted = await checkDriveReachable(input(`${srv.url}/d/`, { tls: { ca: cert } }));
+        expectTranslated(trusted);
         expect(trusted.status).toBe('ok');
       } finally {
         await srv.close();
@@ -422,6 +467,7 @@ describe('drive unreachable: each network failure named, all within the timeout'
 
   test('not a URL at all', async () => {
     const results = await checkDrive(input('cloud.example.com/remote.php'));
+    expectTranslated(results);
     expect(byId(results, 'drive_reachable')).toMatchObject({ status: 'fail', data: { transport: 'bad_url' } });
     for (const id of ['drive_credentials', 'drive_flavour', 'drive_root']) expect(byId(results, id).status).toBe('skipped');
   });
@@ -433,6 +479,7 @@ describe('drive unreachable: each network failure named, all within the timeout'
       setTimeout(() => ac.abort(), 100);
       const started = Date.now();
       const r = await checkDriveReachable(input(`${silent.url}/x`, { timeoutMs: 5000 }), { signal: ac.signal });
+      expectTranslated(r);
       expect(Date.now() - started).toBeLessThan(1000);
       expect(r).toMatchObject({ status: 'fail', data: { transport: 'aborted' } });
     } finally {

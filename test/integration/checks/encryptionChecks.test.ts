@@ -10,6 +10,7 @@ import { checkStorageEncryption, type StorageEncryptionInput } from '../../../co
 import { checkDrive } from '../../../connector/src/checks/checkDrive.js';
 import type { CheckResult } from '../../../connector/src/checks/CheckResult.js';
 import { startNextcloudOcsDouble, type EncryptionState, type NextcloudOcsDouble } from '../../helpers/nextcloudOcsDouble.js';
+import { expectTranslated, render } from './checkTexts.js';
 
 const ALICE = 'alice-pass-123';
 const ADMIN = 'admin-pass-123';
@@ -38,6 +39,7 @@ async function run(i: StorageEncryptionInput): Promise<{ settings: CheckResult; 
   const all = await checkStorageEncryption(i);
   expect(all.map((r) => r.id)).toEqual(['drive_encryption', 'drive_encryption_probe']);
   expectNoPassword(all);
+  expectTranslated(all);
   const [settings, probe] = all as [CheckResult, CheckResult];
   return { settings, probe, all };
 }
@@ -193,6 +195,11 @@ describe('without usable admin credentials the probe still runs', () => {
     expect(settings.fix).toContain('STORAGE_ADMIN_PASSWORD');
     expect(probe.status).toBe('fail');
     expect(probe.fix).toContain('occ app:enable encryption');
+    // on the Chinese page: what the probe showed in words of its own, the admin settings named as they are
+    const zh = render(settings.messages?.summary, 'zh-CN') ?? '';
+    expect(zh).toContain('未设置 STORAGE_ADMIN_USER 和 STORAGE_ADMIN_PASSWORD');
+    expect(zh).toContain('仅凭探测下载就能看出加密模块缺失');
+    expect(render(settings.messages?.fix, 'zh-CN')).toMatch(/请将 STORAGE_ADMIN_USER 和 STORAGE_ADMIN_PASSWORD 设为 Nextcloud 管理员组/);
     // Nothing was asked over OCS without admin credentials.
     expect(d.requests.filter((r) => r.path.startsWith('/ocs/') && r.headers.authorization === `Basic ${Buffer.from(`alice:${ALICE}`).toString('base64')}` && r.path.includes('provisioning_api'))).toHaveLength(0);
   });

@@ -2,7 +2,8 @@
  * classifyTransportError on the error codes Node, OpenSSL and axios produce (the integration tests produce the
  * common ones for real; here every code the classifier knows, without network).
  */
-import { classifyTransportError, errorCode, formatMs, hostPort, type TransportKind } from '../../../connector/src/checks/classifyTransportError.js';
+import { classifyTransportError, errorCode, formatMs, hostPort, transportKindOf, type TransportKind } from '../../../connector/src/checks/classifyTransportError.js';
+import { classifyNetworkError } from '../../../connector/src/checks/drive/http.js';
 
 const URL_ = 'https://docs.example.com/healthcheck';
 
@@ -94,5 +95,31 @@ describe('helpers', () => {
     expect(formatMs(250)).toBe('250 ms');
     expect(formatMs(10_000)).toBe('10 s');
     expect(formatMs(1500)).toBe('1.5 s');
+  });
+});
+
+describe('one code mapping for the DocumentServer and the drive checks', () => {
+  const codes = ['ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_ADDRFAMILY', 'ECONNREFUSED', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE',
+    'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+    'HOSTNAME_MISMATCH', 'ERR_SSL_WRONG_VERSION_NUMBER', 'CERT_REVOKED', 'EPROTO', 'HPE_INVALID_CONSTANT', 'ERR_INVALID_URL', 'EWHATEVER'];
+
+  test.each(codes)('%s: the drive client and classifyTransportError name the same kind', (code) => {
+    const drive = classifyNetworkError(err(code));
+    const docs = classifyTransportError(err(code), { url: URL_ });
+    expect(drive).toEqual({ kind: docs.kind, code: docs.code });
+    expect(transportKindOf(code, '')).toEqual({ kind: docs.kind, code: docs.code });
+  });
+
+  test('messages alone: OpenSSL\'s "wrong version number" and a hang-up', () => {
+    expect(classifyNetworkError(new Error('SSL routines:ssl3_get_record:wrong version number'))).toEqual({ kind: 'tls_not_tls', code: 'EPROTO' });
+    expect(classifyNetworkError(new Error('socket hang up'))).toEqual({ kind: 'reset', code: 'ECONNRESET' });
+  });
+
+  test('a body-size error cannot come from the drive client: it is "other" there', () => {
+    expect(classifyNetworkError(err('ERR_FR_MAX_BODY_LENGTH_EXCEEDED'))).toEqual({ kind: 'other', code: 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' });
+  });
+
+  test.each([null, undefined, 'text', 42, {}, { code: 7 }, { code: '' }, { message: { toString: 1 } }, []])('garbage %p → other, no code', (e) => {
+    expect(classifyNetworkError(e)).toEqual({ kind: 'other', code: null });
   });
 });
