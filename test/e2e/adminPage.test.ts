@@ -12,6 +12,7 @@ import { ALL_CHECK_IDS } from '../../connector/src/checks/configuredChecks.js';
 import { DS_DOWNLOAD_RETRY_MS } from '../../connector/src/checks/checkDocsReachesBridge.js';
 import { SETTING_KEYS } from '../../connector/src/config/settingsFile.js';
 import { startDocServiceDouble, type DocServiceDouble } from '../helpers/docServiceDouble.js';
+import { startNextcloudOcsDouble } from '../helpers/nextcloudOcsDouble.js';
 import { freePort } from '../helpers/processes.js';
 import { ADMIN_PASSWORD, startAdminBridge, type AdminBridge } from '../integration/admin/adminHarness.js';
 import { LAPTOP, PHONE, horizontalOverflow, launchBrowser, recordResponses, screenshot, startApiJsServer, startHangingServer, type SmallServer, type TestBrowser } from './browser.js';
@@ -26,6 +27,7 @@ const T = 120_000;
 
 const RIGHT_SECRET = 'e2e-right-jwt-secret-0123456789abcdef-K7';
 const WRONG_SECRET = 'e2e-wrong-jwt-secret-0123456789abcdef-Q2';
+const DRIVE_WRONG_PASSWORD = 'e2e-wrong-drive-password-Z9';
 const BROWSER_CHECK = 'browser_docs_api';
 const STATUSES = ['ok', 'warn', 'fail', 'skipped'];
 
@@ -234,6 +236,44 @@ describe('admin page in chromium: sign in, check, Chinese, save', () => {
     expect(await page.locator('#f-SIGN_IN_MODE option[value="service"]').textContent()).toBe('按名称，通过一个服务账号');
     await page.locator('#group-signin').scrollIntoViewIfNeeded();
     await screenshot(page, 'admin-signin-group-zh-laptop', LAPTOP);
+  }, T);
+
+  test('drive and encryption results in Chinese: summaries translated, setting names in the fixes as they are', async () => {
+    // A Nextcloud double whose encryption module is missing (state d-), the wrong drive password, no admin account.
+    const nc = await startNextcloudOcsDouble({ state: 'd' });
+    try {
+      nc.putFile('alice', '/enc.docx', Buffer.from('hello wopi v1\n'), { encrypted: true });
+      await page.locator('#f-STORAGE_URL').fill(nc.davUrl('alice'));
+      await page.locator('#f-STORAGE_USER').fill('alice');
+      await page.locator('#f-STORAGE_PASSWORD').fill(DRIVE_WRONG_PASSWORD);
+      const all = await run(page, '不保存，仅检查');
+      expectComplete(all);
+      const reach = page.locator('#results-list > li[data-id="drive_reachable"]');
+      expect(await reach.locator('.check-summary').getAttribute('lang')).toBeNull();
+      expect(row(all, 'drive_reachable').summary).toMatch(/^网盘在 127\.0\.0\.1:\d+ 上有应答（PROPFIND 返回 HTTP 401）。$/);
+      const cred = row(all, 'drive_credentials');
+      expect(cred.status).toBe('fail');
+      expect(cred.summary).toBe('Nextcloud 拒绝了“alice”的用户名或密码（HTTP 401）。');
+      expect(cred.fix).toContain('并将其填入 STORAGE_PASSWORD');
+      expect(await page.locator('#results-list > li[data-id="drive_credentials"] .check-fix').getAttribute('lang')).toBeNull();
+      const enc = row(all, 'drive_encryption');
+      expect(enc.status).toBe('skipped');
+      expect(enc.summary).toMatch(/^未读取加密设置：这需要 Nextcloud 管理员的凭据（未设置 STORAGE_ADMIN_USER 和 STORAGE_ADMIN_PASSWORD）/);
+      expect(enc.fix).toMatch(/请将 STORAGE_ADMIN_USER 和 STORAGE_ADMIN_PASSWORD 设为 Nextcloud 管理员组中的一个账号/);
+      expect(row(all, 'drive_encryption_probe').summary).toBe('未运行：网盘拒绝了网盘凭据（见凭据检查）。');
+      for (const id of ['drive_reachable', 'drive_credentials', 'drive_flavour', 'drive_root', 'drive_encryption', 'drive_encryption_probe']) {
+        const english = await page.locator(`#results-list > li[data-id="${id}"]`).locator('.check-summary[lang="en"], .check-fix[lang="en"]').count();
+        expect({ id, english }).toEqual({ id, english: 0 });
+      }
+      await page.locator('#results-list > li[data-id="drive_credentials"]').scrollIntoViewIfNeeded();
+      await screenshot(page, 'admin-drive-encryption-zh-laptop', LAPTOP);
+      const texts = await page.locator('#results-list').textContent();
+      expect(texts).not.toContain(DRIVE_WRONG_PASSWORD);
+    } finally {
+      // back to the form of the other tests (nothing was saved)
+      for (const key of ['STORAGE_URL', 'STORAGE_USER', 'STORAGE_PASSWORD']) await page.locator(`#f-${key}`).fill('');
+      await nc.close();
+    }
   }, T);
 
   test('every check and setting has its words in every language; the browser language picks the page language', async () => {
