@@ -42,7 +42,7 @@ const LAYOUT = [
     id: 'service',
     title: 'group.service',
     keys: ['CHECK_INTERVAL_MINUTES', 'REDIS_URL', 'LOG_LEVEL'],
-    advanced: { title: 'group.service.advanced', keys: ['HEADERS_TIMEOUT_MS', 'BODY_IDLE_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS'] },
+    advanced: { title: 'group.service.advanced', keys: ['HEADERS_TIMEOUT_MS', 'BODY_IDLE_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'TRUSTED_PROXIES'] },
   },
 ];
 
