@@ -532,9 +532,9 @@ export class WebdavStorage implements StorageAdapter {
   /**
    * @inheritdoc
    * The folder's lock is held only to pick the name and create the file, never while a body uploads: one slow client
-   * must not hold up every other file created in the folder (Save As, conflict copies). On generic WebDAV the body
-   * goes to a temporary name first and is MOVEd to the picked name; elsewhere the picked name is reserved in this
-   * process while the body is PUT with If-None-Match: *.
+   * must not hold up every other file created in the folder (Save As, conflict copies). The name is picked and
+   * reserved in this process first (so concurrent calls get names in call order); on generic WebDAV the body then
+   * goes to a temporary name and is MOVEd to the reserved one, elsewhere it is PUT there with If-None-Match: *.
    */
   async createUnique(folder: string, name: string, body: Readable | null, contentLength: number): Promise<FileInfo> {
     return this.track(this.createUniqueNow(folder, name, body, contentLength));
@@ -543,46 +543,60 @@ export class WebdavStorage implements StorageAdapter {
   private async createUniqueNow(folder: string, name: string, body: Readable | null, contentLength: number): Promise<FileInfo> {
     const [base, ext] = splitExtension(name);
     const candidate = (n: number): string => (n === 1 ? name : `${base} (${n})${ext}`);
-    const pick = async (): Promise<string> => {
+    const lockKey = `dir:${folder}`;
+    /** The first free name (on the drive and among the names reserved here), reserved. Under the folder's lock. */
+    const reserve = async (): Promise<string> => {
       const taken = new Set((await this.list(folder)).map((f) => f.name));
       let n = 1;
       while (taken.has(candidate(n)) || this.reserved.has(joinPath(folder, candidate(n)))) n++;
-      return joinPath(folder, candidate(n));
+      const picked = joinPath(folder, candidate(n));
+      this.reserved.add(picked);
+      return picked;
     };
-    let created: FileInfo;
-    if (this.flavour !== 'generic' && body !== null) {
-      const target = await this.mutex.run(`dir:${folder}`, async () => {
-        const t = await pick();
-        this.reserved.add(t);
-        return t;
+    if (body === null) {
+      const created = await this.mutex.run(lockKey, async () => {
+        const target = await reserve();
+        try {
+          await this.putRaw(target, null, 0, this.flavour !== 'generic' ? { 'If-None-Match': '*' } : {});
+          return await this.statNow(target);
+        } finally {
+          this.reserved.delete(target);
+        }
       });
-      try {
+      this.wroteIn(folder);
+      return created;
+    }
+    // Names are given in call order; the body then uploads without the folder's lock.
+    let target = await this.mutex.run(lockKey, reserve);
+    try {
+      let created: FileInfo;
+      if (this.flavour !== 'generic') {
         await this.putRaw(target, body, contentLength, { 'If-None-Match': '*' });
         created = await this.statNow(target);
-      } finally {
-        this.reserved.delete(target);
-      }
-    } else {
-      const tmp = body === null ? null : await this.uploadTemp(joinPath(folder, name), body, contentLength);
-      let moved = false;
-      try {
-        created = await this.mutex.run(`dir:${folder}`, async () => {
-          const target = await pick();
-          if (tmp === null) {
-            await this.putRaw(target, null, 0, this.flavour !== 'generic' ? { 'If-None-Match': '*' } : {});
-          } else {
+      } else {
+        const tmp = await this.uploadTemp(target, body, contentLength);
+        let moved = false;
+        try {
+          created = await this.mutex.run(lockKey, async () => {
+            // Created meanwhile outside this process: the next free name (Overwrite: F is not honoured everywhere).
+            if (await this.exists(target)) {
+              this.reserved.delete(target);
+              target = await reserve();
+            }
             await this.move(tmp, target, false);
             moved = true;
-          }
-          return this.statNow(target);
-        });
-      } catch (e) {
-        if (tmp !== null && !moved) await this.removeTemp(tmp);
-        throw e;
+            return this.statNow(target);
+          });
+        } catch (e) {
+          if (!moved) await this.removeTemp(tmp);
+          throw e;
+        }
       }
+      this.wroteIn(folder);
+      return created;
+    } finally {
+      this.reserved.delete(target);
     }
-    this.wroteIn(folder);
-    return created;
   }
 
   /** Keeps a promise of work on the drive until it settles, for close() to wait for. */
