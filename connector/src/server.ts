@@ -106,8 +106,11 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
       }
     };
     res.once('close', settle);
-    // Koa's handler never rejects (its onerror answers); finally() keeps the count right if it ever did.
-    void handle(req, res).finally(settle);
+    // Koa's handler does not reject (its onerror answers); the count stays right if it ever did.
+    handle(req, res).then(settle, (e: unknown) => {
+      log.error({ err: e }, 'request handler failed');
+      settle();
+    });
   };
   const { headersTimeoutMs, requestTimeoutMs } = config.http;
   const server = createServer(
