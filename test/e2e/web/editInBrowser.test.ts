@@ -45,6 +45,8 @@ describe.each(DRIVE_TARGETS)('editing from the browser on the %s drive', (target
   let browser: TestBrowser;
   let page: Page;
   let responses: ReturnType<typeof recordResponses>;
+  /** The editor session of the new document (still open: DS holds its lock). */
+  let minutes: EditorSession | undefined;
   const visited: string[] = [];
   const tokens: string[] = [];
 
@@ -127,6 +129,7 @@ describe.each(DRIVE_TARGETS)('editing from the browser on the %s drive', (target
     await page.getByLabel('Name', { exact: true }).fill('Minutes');
     await page.getByRole('button', { name: 'Create' }).click();
     const s = await nextEditorSession(ds, page, before);
+    minutes = s;
     tokens.push(s.form.access_token as string);
     expect(s.steps.map((x) => [x.op, x.status])).toEqual([
       ['CheckFileInfo', 200],
@@ -143,7 +146,7 @@ describe.each(DRIVE_TARGETS)('editing from the browser on the %s drive', (target
     expect(page.url()).toMatch(/\/open\/[A-Za-z0-9_-]+\?action=editnew$/);
   }, T);
 
-  test('rename and delete from the list (with the confirm dialog)', async () => {
+  test('rename and delete from the list (with the confirm dialog; refused while the editor has the file open)', async () => {
     await page.goto(`${tb.url}/?path=${encodeURIComponent('/Team docs')}`);
     const row = page.locator('tr[data-name="Minutes.docx"]');
     await row.locator('summary').click();
@@ -153,6 +156,21 @@ describe.each(DRIVE_TARGETS)('editing from the browser on the %s drive', (target
     page.once('dialog', (d) => void d.dismiss());
     await page.getByRole('button', { name: 'Delete Minutes 2026.docx' }).click();
     expect(await page.locator('tr[data-name="Minutes 2026.docx"]').count()).toBe(1); // dismissed: still there
+    // Still open in the editor (DS holds the lock): deleting it would lose the next save, so the page refuses.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete Minutes 2026.docx' }).click();
+    await page.getByText('is open in the editor').waitFor();
+    expect(await rawDrive(tb).list('/Team docs')).toContain('Minutes 2026.docx');
+    // The editor closes: DS unlocks the file.
+    const lock = minutes?.steps.find((x) => x.op === 'Lock');
+    const token = minutes?.form.access_token as string;
+    const wopiUrl = `${lock?.url as string}?access_token=${encodeURIComponent(token)}`;
+    const unlock = await fetch(wopiUrl, {
+      method: 'POST',
+      headers: { ...ds.signWopiRequest(wopiUrl, token), 'X-WOPI-Override': 'UNLOCK', 'X-WOPI-Lock': lock?.headers['X-WOPI-Lock'] ?? lock?.headers['x-wopi-lock'] ?? '' },
+    });
+    expect(unlock.status).toBe(200);
+    await page.goto(`${tb.url}/?path=${encodeURIComponent('/Team docs')}`);
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete Minutes 2026.docx' }).click();
     await page.waitForFunction(() => document.querySelector('tr[data-name="Minutes 2026.docx"]') === null);
