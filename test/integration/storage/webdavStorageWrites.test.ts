@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { startEmbeddedWebdav, type EmbeddedWebdav } from '../../../connector/src/storage/embedded/startEmbeddedWebdav.js';
 import { ORPHAN_AGE_MS, TEMP_PREFIX, WebdavStorage } from '../../../connector/src/storage/webdav/WebdavStorage.js';
 import { StorageError, VersionMismatchError } from '../../../connector/src/storage/StorageAdapter.js';
+import { startFaultInjectingProxy } from '../../helpers/faultInjectingProxy.js';
 
 const body = (s: string | Buffer): Readable => Readable.from([Buffer.from(s)]);
 
@@ -137,6 +138,23 @@ describe('WebdavStorage (generic) on the embedded drive: overlapping writes, orp
     const down = new WebdavStorage({ url: 'http://127.0.0.1:9', username: null, password: null, flavour: 'generic', timeoutMs: 500, sweepIntervalMs: 0 });
     await expect(down.sweepFolder('/')).resolves.toBeUndefined();
     await down.close();
+  });
+
+  test('a save with an expectedVersion asks for the file\'s state once before the MOVE (not also before the upload)', async () => {
+    const proxy = await startFaultInjectingProxy(server.url);
+    const counted = new WebdavStorage({ url: proxy.url, username: server.username, password: server.password, flavour: 'generic', timeoutMs: 5_000, sweepIntervalMs: 0 });
+    try {
+      const v0 = await counted.writeStream('/Counted.docx', body('v0'), { contentLength: 2 });
+      proxy.seen.length = 0;
+      const v1 = await counted.writeStream('/Counted.docx', body('v1!'), { contentLength: 3, expectedVersion: v0.version });
+      const calls = proxy.seen.map((r) => `${r.method} ${decodeURIComponent(r.url).includes('Counted.docx') ? 'file' : 'temporary'}`);
+      expect(calls).toEqual(['PUT temporary', 'PROPFIND temporary', 'PROPFIND file', 'MOVE temporary', 'PROPFIND file']);
+      expect(v1.version).not.toBe(v0.version);
+      expect(await readFile(path.join(dir, 'Counted.docx'), 'utf8')).toBe('v1!');
+    } finally {
+      await counted.close();
+      await proxy.close();
+    }
   });
 
   test('close() waits until a failed upload\'s temporary file is removed', async () => {

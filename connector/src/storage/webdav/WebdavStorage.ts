@@ -440,27 +440,13 @@ export class WebdavStorage implements StorageAdapter {
 
   private async writeLocked(p: string, body: Readable, options: WriteOptions): Promise<FileInfo> {
     const expected = typeof options.expectedVersion === 'function' ? await options.expectedVersion() : options.expectedVersion;
-    if (expected !== undefined && expected !== null) {
-      const current = await this.statNow(p);
-      if (current.version !== expected) {
-        if (this.flavour === 'generic' && options.conflictPath) {
-          // The body has not been read yet: keep it at the conflict path rather than lose it.
-          const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
-          const keptAt = await options.conflictPath();
-          try {
-            await this.move(tmp, keptAt, true);
-          } catch (e) {
-            await this.removeTemp(tmp);
-            throw e;
-          }
-          throw new VersionMismatchError(current.version, keptAt);
-        }
-        throw new VersionMismatchError(current.version, null);
-      }
-    }
     if (this.flavour !== 'generic') {
       const headers: Record<string, string> = {};
-      if (typeof expected === 'string') headers['If-Match'] = quoteEtag(expected);
+      if (typeof expected === 'string') {
+        const current = await this.statNow(p);
+        if (current.version !== expected) throw new VersionMismatchError(current.version, null);
+        headers['If-Match'] = quoteEtag(expected);
+      }
       try {
         await this.putRaw(p, body, options.contentLength, headers, options.signal);
       } catch (e) {
@@ -471,6 +457,9 @@ export class WebdavStorage implements StorageAdapter {
       }
       return this.statNow(p);
     }
+    // Generic WebDAV: the body goes to a temporary name first; the version is checked once, right before the MOVE
+    // over the file (one PROPFIND per save, not one before and one after the upload). On a mismatch the upload is
+    // kept at conflictPath.
     const tmp = await this.uploadTemp(p, body, options.contentLength, options.signal);
     try {
       if (typeof expected === 'string') {
