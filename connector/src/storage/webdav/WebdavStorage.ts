@@ -45,6 +45,8 @@ const DEFAULT_SWEEP_INTERVAL_MS = 15 * 60_000;
 const FIRST_SWEEP_DELAY_MS = 30_000;
 /** Folders remembered for the periodic sweep. */
 const MAX_SWEPT_FOLDERS = 1000;
+/** Orphans remembered by name (the oldest are left to the age rule of the sweep). */
+const MAX_KNOWN_ORPHANS = 10_000;
 /** Longest wait of close() for writes and clean-ups in flight. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -74,9 +76,10 @@ export function assertSafePath(p: string): void {
 
 /**
  * The StorageAdapter on the `webdav` client (the only module that imports it). Bodies stream both ways.
- * Writes never trust the server with safety: the version is checked by the bridge before writing, writes to one
- * path are serialised, and where the server is not known to write atomically (generic WebDAV) the body goes to a
- * temporary name beside the file first and is MOVEd over the original only when complete.
+ * Writes never trust the server with safety: writes to one path are serialised, the version is checked by the
+ * bridge inside that critical section, and where the server is not known to write atomically (generic WebDAV) the
+ * body goes to a temporary name beside the file first and is MOVEd over the original only when complete; reads of
+ * the path wait for that MOVE. Temporary uploads left behind (the drive went down, a crash) are swept later.
  */
 export class WebdavStorage implements StorageAdapter {
   readonly flavour: StorageFlavour;
@@ -398,7 +401,10 @@ export class WebdavStorage implements StorageAdapter {
         else break; // the drive is down: a sweep removes it once the drive is back
       }
     }
-    if (absentInARow < 2) this.orphans.add(tmp);
+    if (absentInARow < 2) {
+      this.orphans.add(tmp);
+      if (this.orphans.size > MAX_KNOWN_ORPHANS) this.orphans.delete(this.orphans.values().next().value as string);
+    }
   }
 
   private tempPathBeside(p: string): string {
@@ -635,7 +641,7 @@ export class WebdavStorage implements StorageAdapter {
 
   /** Sweeps every folder written to since the start (and the root), one after the other. */
   private async sweepAll(): Promise<void> {
-    for (const folder of ['/', ...this.folders]) {
+    for (const folder of new Set(['/', ...this.folders])) {
       if (this.closed) return;
       await this.sweepFolder(folder);
     }
