@@ -699,7 +699,7 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
  * Reads an answer's body as UTF-8 text, calling `arm` on every chunk (the caller's idle timer: aborting its signal
  * fails the read) and refusing a body above `limit` bytes.
  */
-async function readBodyText(res: Response, arm: () => void, limit: number): Promise<string> {
+export async function readBodyText(res: Response, arm: () => void, limit: number): Promise<string> {
   const body = res.body as unknown as AsyncIterable<Uint8Array> | null;
   if (body === null) return '';
   const chunks: Buffer[] = [];

@@ -1,4 +1,5 @@
-import { assertSafePath, normaliseEtag } from '../../../../connector/src/storage/webdav/WebdavStorage.js';
+import { Readable } from 'node:stream';
+import { assertSafePath, normaliseEtag, readBodyText } from '../../../../connector/src/storage/webdav/WebdavStorage.js';
 import { StorageError } from '../../../../connector/src/storage/StorageAdapter.js';
 
 describe('normaliseEtag', () => {
@@ -66,5 +67,32 @@ describe('assertSafePath', () => {
     }
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).kind).toBe('forbidden');
+  });
+});
+
+describe('readBodyText (PROPFIND and SEARCH answers)', () => {
+  const answer = (chunks: Array<Buffer | string>): Response => ({ body: Readable.from(chunks.map((c) => Buffer.from(c))) }) as unknown as Response;
+
+  test('joins the chunks as UTF-8, also a character split across chunks, and re-arms the idle timer on each', async () => {
+    const euro = Buffer.from('€');
+    let armed = 0;
+    const text = await readBodyText(answer(['<d:multistatus>', euro.subarray(0, 1), euro.subarray(1), '</d:multistatus>']), () => armed++, 1000);
+    expect(text).toBe('<d:multistatus>€</d:multistatus>');
+    expect(armed).toBe(4);
+  });
+
+  test('garbage bytes (invalid UTF-8, NUL) give replacement characters, not a failure', async () => {
+    const text = await readBodyText(answer([Buffer.from([0xff, 0xfe, 0x00, 0xc3])]), () => undefined, 1000);
+    expect(text).toBe('\ufffd\ufffd\u0000\ufffd');
+  });
+
+  test('an answer above the limit fails with unavailable instead of filling memory', async () => {
+    const e = await readBodyText(answer(['x'.repeat(600), 'y'.repeat(600)]), () => undefined, 1000).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(StorageError);
+    expect((e as StorageError).kind).toBe('unavailable');
+  });
+
+  test('no body is an empty answer', async () => {
+    expect(await readBodyText({ body: null } as unknown as Response, () => undefined, 1000)).toBe('');
   });
 });
