@@ -2,6 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { StateStore } from '../state/StateStore.js';
 import { StorageError, type FileInfo, type StorageAdapter } from '../storage/StorageAdapter.js';
 import { FileNotFoundError } from '../errors/errors.js';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/**
+ * A bridge-assigned id whose file is missing is looked up once more after this pause: another instance may have
+ * renamed it (the shared map then has the new path) or be replacing it with upload-then-MOVE, which generic WebDAV
+ * servers do not do atomically (the file is briefly absent). This instance's own writes are gated in WebdavStorage.
+ */
+const GONE_RECHECK_MS = 50;
 
 const NS_ID = 'fileid'; // id -> path
 const NS_PATH = 'filepath'; // path -> id
@@ -94,7 +102,7 @@ export class FileIndex {
       }
     } catch (e) {
       if (!(e instanceof StorageError && e.kind === 'not_found')) throw e;
-      if (upstream === null) throw new FileNotFoundError({ reason: 'gone' });
+      if (upstream === null) return this.recheck(id);
     }
     const moved = upstream === null ? null : await this.storage.findByUpstreamId(upstream);
     if (moved === null) throw new FileNotFoundError({ reason: 'gone' });
@@ -102,6 +110,20 @@ export class FileIndex {
     const info = await this.storage.stat(moved);
     if (info.isDirectory) throw new FileNotFoundError({ reason: 'is_directory' });
     return info;
+  }
+
+  /** Second and last look for a bridge-assigned id whose file was missing (see GONE_RECHECK_MS). */
+  private async recheck(id: string): Promise<FileInfo> {
+    await delay(GONE_RECHECK_MS);
+    const p = await this.pathOf(id);
+    try {
+      const info = await this.storage.stat(p);
+      if (info.isDirectory) throw new FileNotFoundError({ reason: 'is_directory' });
+      return info;
+    } catch (e) {
+      if (e instanceof StorageError && e.kind === 'not_found') throw new FileNotFoundError({ reason: 'gone' });
+      throw e;
+    }
   }
 
   /** Records that a file moved (a rename made through the bridge); its id stays. */

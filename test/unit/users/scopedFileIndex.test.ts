@@ -78,3 +78,58 @@ describe('FileIndex scopes (one per WebDAV root)', () => {
     expect(await bob.idFor(info('/a.docx'))).toBe(b);
   });
 });
+
+describe('FileIndex: a bridge-assigned id whose file is briefly missing', () => {
+  test('found on the second look when another instance was replacing it (non-atomic MOVE on generic WebDAV)', async () => {
+    const state = new MemoryStateStore();
+    let stats = 0;
+    const storage = {
+      flavour: 'generic',
+      async stat(p: string) {
+        stats++;
+        if (stats === 1) throw new StorageError('not_found', 'Not found'); // the MOVE window
+        return info(p);
+      },
+    } as unknown as StorageAdapter;
+    const files = new FileIndex(state, storage);
+    const id = await files.idFor(info('/Report.docx'));
+    expect((await files.resolve(id)).path).toBe('/Report.docx');
+    expect(stats).toBe(2);
+  });
+
+  test('found at its new path when another instance renamed it in between', async () => {
+    const state = new MemoryStateStore();
+    const present = new Set(['/Old.docx']);
+    const storage = {
+      flavour: 'generic',
+      async stat(p: string) {
+        if (!present.has(p)) throw new StorageError('not_found', 'Not found');
+        return info(p);
+      },
+    } as unknown as StorageAdapter;
+    const mine = new FileIndex(state, storage);
+    const theirs = new FileIndex(state, storage);
+    const id = await mine.idFor(info('/Old.docx'));
+    // the other instance renames it after this one read the map, before it asked the drive
+    const pathOf = mine.pathOf.bind(mine);
+    let first = true;
+    mine.pathOf = async (x: string) => {
+      const p = await pathOf(x);
+      if (first) {
+        first = false;
+        present.delete('/Old.docx');
+        present.add('/New.docx');
+        await theirs.moved(id, '/Old.docx', '/New.docx');
+      }
+      return p;
+    };
+    expect((await mine.resolve(id)).path).toBe('/New.docx');
+  });
+
+  test('still gone on the second look: 404 as before', async () => {
+    const state = new MemoryStateStore();
+    const files = new FileIndex(state, drive({}));
+    await state.set('fileid', 'fGone', '/Gone.docx');
+    await expect(files.resolve('fGone')).rejects.toMatchObject({ status: 404 });
+  });
+});
