@@ -31,9 +31,10 @@ export function requestLogger(root: Logger, onDone?: (outcome: RequestOutcome) =
     ctx.set('X-Request-Id', reqId);
     const done = (): void => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // Nothing sent: the client left before its answer (nginx's 499, "client closed request"), whatever status the
-      // handler had set — Koa's default 404 would read as a missing file.
-      const status = ctx.res.headersSent ? ctx.status : 499;
+      // Nothing sent by Koa: the client left before its answer (nginx's 499, "client closed request"), whatever status
+      // the handler had set — Koa's default 404 would read as a missing file. Past REQUEST_TIMEOUT_MS, Node itself
+      // answered 408 on the socket.
+      const status = ctx.res.headersSent ? ctx.status : ctx.state.errorCode === 'body_timeout' ? 408 : 499;
       const fields: Record<string, unknown> = {
         op: ctx.state.op,
         fileId: ctx.state.fileId,

@@ -53,7 +53,8 @@ function watchBody(req: IncomingMessage, target: Transform, idleMs: number): () 
   };
   const arm = (): void => {
     clearTimeout(timer);
-    if (idleMs > 0) timer = setTimeout(onIdle, idleMs);
+    // unref: a request left behind (its socket gone) must not keep a stopping process alive.
+    if (idleMs > 0) timer = setTimeout(onIdle, idleMs).unref();
   };
   const onClose = (): void => {
     if (req.readableEnded) return stop();

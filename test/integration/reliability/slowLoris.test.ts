@@ -213,6 +213,7 @@ describe('slow clients and huge bodies', () => {
   // Was: requestTimeout 0, so a dripped body held the save (and the file's write mutex) for as long as it liked.
   test('a PutFile body dripped one byte every 300 ms: cut after REQUEST_TIMEOUT_MS (2 s here)', async () => {
     const body = Buffer.alloc(1000, 0x64);
+    const logsBefore = tb.logs.lines.length;
     const start = head(f, 'POST', '/contents', { 'X-WOPI-Override': 'PUT', 'X-WOPI-Lock': 'L', 'Content-Length': String(body.length) }) + '\r\n';
     const s = net.connect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve) => s.once('connect', () => resolve()));
@@ -230,5 +231,9 @@ describe('slow clients and huge bodies', () => {
     s.destroy();
     expect(closed || answered).toBe(true);
     expect(performance.now() - started).toBeLessThan(3200);
+    // Logged as what it was: the client's timeout (408, warn), not a drive failure nor a departure.
+    const drips = (): Array<Record<string, unknown>> => tb.logs.entries().slice(logsBefore).filter((e) => e.msg === 'request' && e.op === 'PutFile');
+    while (drips().length === 0) await new Promise((r) => tb.logs.once('line', r));
+    expect(drips().map((e) => [e.level, e.status, e.code])).toEqual([[40, 408, 'body_timeout']]);
   }, 15_000);
 });
