@@ -1,8 +1,6 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { createClient, type WebDAVClient } from 'webdav';
+import { Transform, type Readable } from 'node:stream';
 import type { StorageFlavour } from '../../config/config.js';
 import {
   StorageError,
@@ -17,6 +15,21 @@ import {
 import { parseMultistatus, type DavEntry } from './parseMultistatus.js';
 import { parseSabreError, toStorageError } from './toStorageError.js';
 import { KeyedMutex } from './KeyedMutex.js';
+import { DavClient, DavStatusError, abortError, readErrorText } from './DavClient.js';
+
+/** A request as WebdavStorage makes it: the URL defaults to the path's. */
+interface DavInit {
+  method: string;
+  headers?: Record<string, string>;
+  data?: string | Readable;
+  url?: string;
+}
+
+/** The status and headers of an answer whose body was not needed (read and dropped, so the socket is reused). */
+interface DavAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
 
 const PROPFIND_BODY = `<?xml version="1.0" encoding="UTF-8"?>
 <d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">
@@ -75,7 +88,7 @@ export function assertSafePath(p: string): void {
 }
 
 /**
- * The StorageAdapter on the `webdav` client (the only module that imports it). Bodies stream both ways.
+ * The StorageAdapter for WebDAV drives, on plain node:http(s) with keep-alive sockets (DavClient). Bodies stream both ways.
  * Writes never trust the server with safety: writes to one path are serialised, the version is checked by the
  * bridge inside that critical section, and where the server is not known to write atomically (generic WebDAV) the
  * body goes to a temporary name beside the file first and is MOVEd over the original only when complete; reads of
@@ -84,7 +97,7 @@ export function assertSafePath(p: string): void {
 export class WebdavStorage implements StorageAdapter {
   readonly flavour: StorageFlavour;
   readonly mayConsumeBodyOnConflict: boolean;
-  private readonly client: WebDAVClient;
+  private readonly client: DavClient;
   private readonly base: string;
   private readonly basePath: string;
   /** Writes per path, and `dir:<folder>` for picking a new name in a folder. */
@@ -101,7 +114,6 @@ export class WebdavStorage implements StorageAdapter {
   private readonly firstSweep: NodeJS.Timeout | undefined;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly agent: HttpAgent | HttpsAgent;
 
   constructor(private readonly opts: WebdavStorageOptions) {
     this.flavour = opts.flavour;
@@ -110,11 +122,7 @@ export class WebdavStorage implements StorageAdapter {
     this.mayConsumeBodyOnConflict = opts.flavour !== 'generic';
     this.base = opts.url.replace(/\/+$/, '');
     this.basePath = decodeURIComponent(new URL(this.base).pathname).replace(/\/+$/, '');
-    this.agent = this.base.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    this.client = createClient(this.base, {
-      ...(opts.username !== null ? { username: opts.username, password: opts.password ?? '' } : {}),
-      ...(this.base.startsWith('https:') ? { httpsAgent: this.agent } : { httpAgent: this.agent }),
-    });
+    this.client = new DavClient({ https: this.base.startsWith('https:'), username: opts.username, password: opts.password });
     const every = opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     if (every > 0) {
       const sweep = (): void => void this.track(this.sweepAll());
@@ -149,84 +157,77 @@ export class WebdavStorage implements StorageAdapter {
   }
 
   /**
-   * Runs one request with a timeout on the wait for the answer; maps failures to StorageError.
-   * Returns the fetch Response (status < 400); its body, if read later, has no timeout (see {@link requestText}).
+   * Runs one request with a timeout on the wait for the answer; maps failures to StorageError. The answer's body is
+   * read and dropped (the socket goes back to the pool).
    */
-  private request(
-    op: string,
-    p: string,
-    init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
-    signal?: AbortSignal,
-  ): Promise<Response> {
-    return this.exchange(op, p, init, signal, async (res) => res);
+  private request(op: string, p: string, init: DavInit, signal?: AbortSignal): Promise<DavAnswer> {
+    return this.exchange(op, p, init, signal, async (res, arm) => {
+      for await (const _chunk of res) arm();
+      return { status: res.statusCode ?? 0, headers: res.headers };
+    });
   }
 
   /** Runs one request and reads its answer as text, the idle timeout covering the body too (a 207 that stalls). */
-  private requestText(
-    op: string,
-    p: string,
-    init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
-    signal?: AbortSignal,
-  ): Promise<string> {
+  private requestText(op: string, p: string, init: DavInit, signal?: AbortSignal): Promise<string> {
     return this.exchange(op, p, init, signal, (res, arm) => readBodyText(res, arm, MAX_ANSWER_BYTES));
   }
 
   /**
    * The one place requests are made: a timeout for no progress (re-armed on every chunk of a streamed request body,
    * then for the wait for the answer, and on every chunk of the answer that `consume` reads), failures mapped to
-   * StorageError.
+   * StorageError. An answer ≥ 300 fails (redirects are not followed), with the Sabre exception in the detail.
+   * `consume` gets the answer (status < 300); when it returns without reading the body, it owns it.
    */
   private async exchange<T>(
     op: string,
     p: string,
-    init: { method: string; headers?: Record<string, string>; data?: unknown; url?: string },
+    init: DavInit,
     signal: AbortSignal | undefined,
-    consume: (res: Response, arm: () => void) => Promise<T>,
+    consume: (res: IncomingMessage, arm: () => void) => Promise<T>,
   ): Promise<T> {
-    const timeout = new AbortController();
+    let reason: 'timeout' | 'client_gone' | undefined;
+    let req: ClientRequest | undefined;
+    let res: IncomingMessage | undefined;
+    const cut = (why: 'timeout' | 'client_gone'): void => {
+      reason ??= why;
+      const e = abortError();
+      res?.destroy(e);
+      req?.destroy(e);
+    };
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => timeout.abort(), this.opts.timeoutMs);
+      timer = setTimeout(() => cut('timeout'), this.opts.timeoutMs);
     };
-    arm();
-    let data = init.data;
-    if (data instanceof Readable) {
-      const source = data;
-      const progress = new Transform({
-        transform(chunk, _enc, cb) {
-          arm();
-          cb(null, chunk);
-        },
-        flush(cb) {
-          arm();
-          cb();
-        },
-      });
-      source.on('error', (e) => progress.destroy(e));
-      progress.on('error', () => undefined);
-      data = source.pipe(progress);
-    }
-    const signals = signal ? [timeout.signal, signal] : [timeout.signal];
-    const combined = AbortSignal.any(signals);
+    const onAbort = (): void => cut('client_gone');
     try {
-      const res = (await this.client.customRequest(p, {
-        url: init.url ?? this.urlOf(p),
-        method: init.method,
-        headers: init.headers ?? {},
-        ...(data !== undefined ? { data: data as string } : {}),
-        signal: combined,
-      })) as unknown as Response;
+      if (signal?.aborted) {
+        reason = 'client_gone';
+        throw abortError();
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       arm();
+      res = await this.client.request(
+        { method: init.method, url: init.url ?? this.urlOf(p), headers: init.headers ?? {}, body: init.data ?? null, onBodyChunk: arm },
+        (r) => {
+          req = r;
+        },
+      );
+      arm();
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const text = await readErrorText(res, arm);
+        // The request body may not have been sent whole (an early answer): the socket cannot be reused.
+        if (!req?.writableFinished) req?.destroy();
+        throw new DavStatusError(status, text);
+      }
       return await consume(res, arm);
     } catch (e) {
-      const response = (e as { response?: Response }).response;
-      let sabre = null;
-      if (response) sabre = parseSabreError(await safeText(response));
-      const reason = signal?.aborted ? 'client_gone' : timeout.signal.aborted ? 'timeout' : undefined;
+      const sabre = e instanceof DavStatusError ? parseSabreError(e.bodyText) : null;
       throw toStorageError(e, { op, path: p }, reason, sabre);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -296,15 +297,25 @@ export class WebdavStorage implements StorageAdapter {
   }
 
   private async openReadStreamNow(p: string, options: { signal?: AbortSignal }): Promise<{ stream: Readable; size: number | null; version: string | null }> {
-    const res = await this.request('get', p, { method: 'GET' }, options.signal);
-    if (!res.body) throw new StorageError('unavailable', 'The drive sent no body', { op: 'get', path: p });
-    const len = res.headers.get('content-length');
-    const body = res.body as unknown as Readable | ReadableStream<Uint8Array>;
-    const stream = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const signal = options.signal;
+    const res = await this.exchange('get', p, { method: 'GET' }, signal, async (r) => r);
+    // The body streams after exchange() returned: the client going away still stops the download.
+    if (signal) {
+      const stop = (): void => {
+        res.destroy(abortError());
+      };
+      if (signal.aborted) stop();
+      else {
+        signal.addEventListener('abort', stop, { once: true });
+        res.once('close', () => signal.removeEventListener('abort', stop));
+      }
+    }
+    const len = res.headers['content-length'];
+    const etag = res.headers.etag ?? res.headers['oc-etag'];
     return {
-      stream: this.idleGuard(stream, 'get', p),
-      size: len !== null && /^\d+$/.test(len) ? Number(len) : null,
-      version: normaliseEtag(res.headers.get('etag') ?? res.headers.get('oc-etag')),
+      stream: this.idleGuard(res, 'get', p),
+      size: len !== undefined && /^\d+$/.test(len) ? Number(len) : null,
+      version: normaliseEtag(Array.isArray(etag) ? etag[0] : etag),
     };
   }
 
@@ -353,7 +364,7 @@ export class WebdavStorage implements StorageAdapter {
     return stream.pipe(guard);
   }
 
-  private async putRaw(p: string, body: Readable | null, contentLength: number, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+  private async putRaw(p: string, body: Readable | null, contentLength: number, headers: Record<string, string>, signal?: AbortSignal): Promise<DavAnswer> {
     const data = body === null ? '' : body;
     return this.request('put', p, {
       method: 'PUT',
@@ -688,7 +699,7 @@ export class WebdavStorage implements StorageAdapter {
       }),
     ]);
     clearTimeout(timer);
-    this.agent.destroy();
+    this.client.destroy();
   }
 }
 
@@ -696,11 +707,11 @@ export class WebdavStorage implements StorageAdapter {
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads an answer's body as UTF-8 text, calling `arm` on every chunk (the caller's idle timer: aborting its signal
+ * Reads an answer's body as UTF-8 text, calling `arm` on every chunk (the caller's idle timer: destroying the body
  * fails the read) and refusing a body above `limit` bytes.
+ * @throws StorageError 'unavailable' when the body is above the limit
  */
-export async function readBodyText(res: Response, arm: () => void, limit: number): Promise<string> {
-  const body = res.body as unknown as AsyncIterable<Uint8Array> | null;
+export async function readBodyText(body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | null, arm: () => void, limit: number): Promise<string> {
   if (body === null) return '';
   const chunks: Buffer[] = [];
   let n = 0;
@@ -708,18 +719,10 @@ export async function readBodyText(res: Response, arm: () => void, limit: number
     arm();
     n += chunk.byteLength;
     if (n > limit) {
-      (body as unknown as { destroy?: () => void }).destroy?.();
+      body.destroy?.();
       throw new StorageError('unavailable', 'The drive sent an answer too large to read', { bytes: n });
     }
-    chunks.push(Buffer.from(chunk));
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-async function safeText(res: Response): Promise<string> {
-  try {
-    return (await res.text()).slice(0, 4096);
-  } catch {
-    return '';
-  }
 }
