@@ -142,6 +142,57 @@ describe('parseMultistatus on other servers\' shapes', () => {
   });
 });
 
+describe('parseMultistatus: the XML reader (own parser, no xml2js)', () => {
+  const one = (inner: string, href = '/x'): string =>
+    `<d:multistatus xmlns:d="DAV:"><d:response><d:href>${href}</d:href><d:propstat><d:prop>${inner}</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>`;
+
+  test('prefixes of any name, Nextcloud oc:/nc: props, a prop with children gives their names', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<ns0:multistatus xmlns:ns0="DAV:" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns">
+ <ns0:response>
+  <ns0:href>/remote.php/dav/files/alice/R%26D/a%20%25%20b.docx</ns0:href>
+  <ns0:propstat>
+   <ns0:prop>
+    <oc:fileid>85</oc:fileid><oc:permissions>RGDNVW</oc:permissions><nc:has-preview>true</nc:has-preview>
+    <oc:share-types><oc:share-type>0</oc:share-type><oc:share-type>3</oc:share-type></oc:share-types>
+    <ns0:resourcetype/>
+   </ns0:prop>
+   <ns0:status>HTTP/1.1 200 OK</ns0:status>
+  </ns0:propstat>
+ </ns0:response>
+</ns0:multistatus>`;
+    expect(await parseMultistatus(xml)).toEqual([
+      {
+        href: '/remote.php/dav/files/alice/R%26D/a%20%25%20b.docx',
+        props: { fileid: '85', permissions: 'RGDNVW', 'has-preview': 'true', 'share-types': 'share-type', collection: false },
+      },
+    ]);
+  });
+
+  test("hrefs with '#' and '?' left unencoded (webdav-server), entities and a pretty-printed href", async () => {
+    expect((await parseMultistatus(one('', '/dav/#1 what?.docx')))[0]?.href).toBe('/dav/#1 what?.docx');
+    expect((await parseMultistatus(one('', '/dav/R&amp;D/Q&#38;A &#x6587;.docx')))[0]?.href).toBe('/dav/R&D/Q&A 文.docx');
+    expect((await parseMultistatus(one('', '\n   /dav/a.docx\n  ')))[0]?.href).toBe('/dav/a.docx');
+  });
+
+  test('text values keep entities decoded and CDATA as is; a byte order mark and comments are fine', async () => {
+    const xml = '\ufeff<?xml version="1.0"?><!-- hi --><d:multistatus xmlns:d="DAV:">' + one('<d:getetag>&quot;e&lt;1&gt;&quot;</d:getetag><d:displayname><![CDATA[a <b> & c]]></d:displayname>').slice('<d:multistatus xmlns:d="DAV:">'.length) + '<!-- bye -->';
+    expect(await parseMultistatus(xml)).toEqual([{ href: '/x', props: { getetag: '"e<1>"', displayname: 'a <b> & c' } }]);
+  });
+
+  test('attributes with ">" in quotes, single quotes and spaces around "=" are read', async () => {
+    const xml = `<d:multistatus xmlns:d='DAV:' x = "a>b"><d:response><d:href a="1" >/x</d:href ></d:response></d:multistatus >`;
+    expect(await parseMultistatus(xml)).toEqual([{ href: '/x', props: {} }]);
+  });
+
+  test('a folder of 20,000 entries parses', async () => {
+    const responses = Array.from({ length: 20_000 }, (_, i) => `<d:response><d:href>/dav/f${i}.docx</d:href><d:propstat><d:prop><d:getetag>"${i}"</d:getetag><d:resourcetype/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`);
+    const entries = await parseMultistatus(`<d:multistatus xmlns:d="DAV:">${responses.join('')}</d:multistatus>`);
+    expect(entries).toHaveLength(20_000);
+    expect(entries[19_999]).toEqual({ href: '/dav/f19999.docx', props: { getetag: '"19999"', collection: false } });
+  });
+});
+
 describe('parseMultistatus refuses what is not a multistatus', () => {
   test.each([
     ['garbage', 'this is not xml at all <<<'],
@@ -150,6 +201,18 @@ describe('parseMultistatus refuses what is not a multistatus', () => {
     ['a Sabre error', responseBody('e-propfind-missing-404.http')],
     ['an empty body', ''],
     ['whitespace', '  \n '],
+    ['mismatched end tag', '<d:multistatus xmlns:d="DAV:"><d:response></d:href></d:multistatus>'],
+    ['text after the root', '<d:multistatus xmlns:d="DAV:"></d:multistatus>trailing'],
+    ['two roots', '<d:multistatus xmlns:d="DAV:"></d:multistatus><d:multistatus/>'],
+    ['a DOCTYPE with entities', '<!DOCTYPE d [<!ENTITY x "y">]><d:multistatus xmlns:d="DAV:">&x;</d:multistatus>'],
+    ['an unknown entity', '<d:multistatus xmlns:d="DAV:"><d:response><d:href>&nbsp;</d:href></d:response></d:multistatus>'],
+    ['an unclosed comment', '<d:multistatus xmlns:d="DAV:"><!-- </d:multistatus>'],
+    ['an unclosed start tag', '<d:multistatus xmlns:d="DAV:"'],
+    ['"<" inside a tag', '<d:multistatus <d:response>'],
+    ['a bad attribute', '<d:multistatus xmlns:d=DAV:></d:multistatus>'],
+    ['a bad element name', '<1multistatus></1multistatus>'],
+    ['nesting 10,000 deep', '<a>'.repeat(10_000) + '</a>'.repeat(10_000)],
+    ['binary', String.fromCharCode(0, 1, 2, 0xfffd, 60, 62)],
   ])('%s → throws', async (_what, body) => {
     await expect(parseMultistatus(body)).rejects.toThrow();
   });
