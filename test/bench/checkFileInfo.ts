@@ -164,7 +164,7 @@ export async function runCheckFileInfo(ctx: BenchContext): Promise<SectionResult
           measured: `${ms(cost.adapter)} vs ${ms(cost.bareParsed)} (with parseMultistatus) vs ${ms(cost.bare)} (bare)`,
           target: '',
           verdict: 'INFO',
-          note: 'CPU in the calling process per stat(); the difference between the first two is the webdav client stack (webdav → hot-patcher → node-fetch, AbortSignal.any, a stream pipeline per response), the second minus the third is xml2js',
+          note: 'CPU in the calling process per stat(); the difference between the first two is the adapter\'s own request layer (DavClient: idle timer, abort wiring, error mapping, FileInfo), the second minus the third is parseMultistatus',
         });
         details.propfindClientCpuMs = cost;
       }
