@@ -176,6 +176,24 @@ describe('WebdavStorage on node:http: what the drive answers', () => {
     expect(drive.seen.map((r) => r.method)).toEqual(['GET', 'PUT', 'PROPFIND', 'MOVE', 'PROPFIND']);
   });
 
+  test('a download whose body stalls on the drive fails with a timeout StorageError within timeoutMs + slack', async () => {
+    drive.handle = (_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000000' });
+      res.write(Buffer.alloc(1000));
+    };
+    const { stream } = await storage.openReadStream('/a.docx');
+    const started = performance.now();
+    const e = await (async () => {
+      for await (const _chunk of stream);
+    })().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(StorageError);
+    expect((e as StorageError).detail).toMatchObject({ op: 'get', timeout: true });
+    expect(performance.now() - started).toBeLessThan(1000 + 1500);
+  });
+
   test('a drive that is not there → unavailable with the network code', async () => {
     const down = new WebdavStorage({ url: 'http://127.0.0.1:9/dav', username: null, password: null, flavour: 'generic', timeoutMs: 1000, sweepIntervalMs: 0 });
     try {
