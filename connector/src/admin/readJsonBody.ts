@@ -3,6 +3,7 @@
  * (STYLE §5).
  */
 import type { Context } from 'koa';
+import { readSmallBody } from '../http/readSmallBody.js';
 import { AdminBadRequestError } from './adminErrors.js';
 
 /** Largest admin request body (64 KiB). */
@@ -17,33 +18,13 @@ export const ADMIN_BODY_LIMIT = 64 * 1024;
  */
 export async function readJsonBody(ctx: Context, limit: number = ADMIN_BODY_LIMIT): Promise<unknown> {
   const declared = ctx.get('Content-Length');
-  const chunked = ctx.get('Transfer-Encoding') !== '';
-  if ((declared === '' || declared === '0') && !chunked) return undefined;
+  if ((declared === '' || declared === '0') && ctx.get('Transfer-Encoding') === '') return undefined;
   if (!ctx.is('application/json')) throw new AdminBadRequestError(415, 'Send the body as application/json');
-  if (declared !== '' && Number(declared) > limit) throw new AdminBadRequestError(413, `Body larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  await new Promise<void>((resolve, reject) => {
-    const req = ctx.req;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        // Stop collecting; errorMiddleware drains the rest and closes the connection after answering.
-        req.off('data', onData);
-        req.off('end', onEnd);
-        reject(new AdminBadRequestError(413, `Body larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => resolve();
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', reject);
-  });
-  if (size === 0) return undefined;
+  // Past the limit reading stops; errorMiddleware drains the rest and closes the connection after answering.
+  const body = await readSmallBody(ctx, limit, () => new AdminBadRequestError(413, `Body larger than ${limit} bytes`));
+  if (body === null || body.length === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     throw new AdminBadRequestError(400, 'Body is not valid JSON');
   }

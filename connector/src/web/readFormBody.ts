@@ -3,6 +3,7 @@
  * never parsed (STYLE §5); this is only mounted on the page routes.
  */
 import type { Context } from 'koa';
+import { readSmallBody } from '../http/readSmallBody.js';
 
 /** Largest form body (16 KiB: a file name, a token and a path fit many times over). */
 export const FORM_BODY_LIMIT = 16 * 1024;
@@ -22,31 +23,11 @@ export class FormBodyError extends Error {
  */
 export async function readFormBody(ctx: Context, limit: number = FORM_BODY_LIMIT): Promise<Record<string, string>> {
   const declared = ctx.get('Content-Length');
-  const chunked = ctx.get('Transfer-Encoding') !== '';
-  if ((declared === '' || declared === '0') && !chunked) return {};
+  if ((declared === '' || declared === '0') && ctx.get('Transfer-Encoding') === '') return {};
   if (!ctx.is('application/x-www-form-urlencoded')) throw new FormBodyError(415, 'Send the form as application/x-www-form-urlencoded');
-  if (declared !== '' && Number(declared) > limit) throw new FormBodyError(413, 'Form too large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  await new Promise<void>((resolve, reject) => {
-    const req = ctx.req;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        reject(new FormBodyError(413, 'Form too large'));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => resolve();
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', reject);
-  });
+  const body = await readSmallBody(ctx, limit, () => new FormBodyError(413, 'Form too large'));
   const out: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+  for (const [k, v] of new URLSearchParams((body ?? Buffer.alloc(0)).toString('utf8'))) {
     if (!(k in out)) out[k] = v;
   }
   return out;

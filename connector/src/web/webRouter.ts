@@ -484,6 +484,11 @@ export function webRouter(deps: WebDeps): Middleware {
       sendHtml(ctx, e.status, renderMessagePage({ base, title: 'Bad request', message: e.message, link: home, user }));
       return;
     }
+    if (isWopiError(e) && e.status >= 400 && e.status < 500 && e.status !== 404) {
+      // The client's side: a form body that stalled (408), was cut off (400) or whose sender left (499). The error
+      // writer answers it (or only logs it when the client is gone) and closes the connection.
+      throw e;
+    }
     if (isWopiError(e) && e.status === 404) {
       st.errorCode = e.code;
       sendHtml(ctx, 404, renderMessagePage({ base, title: 'File not found', message: 'This file does not exist in your drive (any more).', link: home, user }));

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { rawDrive, startTestBridge, type TestBridge } from '../../helpers/testBridge.js';
-import { trickle } from '../../helpers/slowClient.js';
+import { stallAfter, trickle } from '../../helpers/slowClient.js';
 
 type Opened = Awaited<ReturnType<TestBridge['open']>>;
 
@@ -11,35 +11,6 @@ function head(f: Opened, method: string, suffix: string, headers: Record<string,
   const u = new URL(f.url(suffix));
   const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`, `Host: ${u.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   return lines.join('\r\n') + '\r\n';
-}
-
-/**
- * Sends `first` on a fresh connection, then nothing more. Resolves with what happened within `giveUpMs`: an answer
- * (status), a close, or still open.
- */
-function stallAfter(port: number, first: Buffer, giveUpMs: number): Promise<{ end: 'answered' | 'closed' | 'still-open'; status: number | null; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    let got = '';
-    let settled = false;
-    const s = net.connect({ host: '127.0.0.1', port });
-    const finish = (end: 'answered' | 'closed' | 'still-open'): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      s.destroy();
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(got);
-      resolve({ end: m ? 'answered' : end, status: m ? Number(m[1]) : null, ms: performance.now() - started });
-    };
-    const timer = setTimeout(() => finish('still-open'), giveUpMs);
-    s.on('connect', () => s.write(first));
-    s.on('data', (c: Buffer) => {
-      got += c.toString('latin1');
-      if (got.includes('\r\n')) finish('answered');
-    });
-    s.on('close', () => finish('closed'));
-    s.on('error', () => finish('closed'));
-  });
 }
 
 /**
