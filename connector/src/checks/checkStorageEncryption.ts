@@ -174,7 +174,11 @@ function probeOutcome(finding: ProbeFinding | null, flavour: StorageFlavour, ses
         detail: `${line}. ${PER_USER_KEYS_DETAIL}`,
         fix: PER_USER_KEYS_FIX,
         data: { ...data, contentLength: v.contentLength, bodyBytes: v.bodyBytes },
-        messages: { summary: msg('enc_probe_per_user', { path, product: product(flavour) }), fix: msg('enc_per_user_fix', { occ: OCC }) },
+        messages: {
+          summary: msg('enc_probe_per_user', { path, product: product(flavour) }),
+          detail: msg('enc_per_user_detail', { evidence: `${line}.` }),
+          fix: msg('enc_per_user_fix', { occ: OCC }),
+        },
       };
     case 'incomplete':
       return {
@@ -397,6 +401,7 @@ function nextcloudOutcome(values: Extract<SettingsRead, { kind: 'nextcloud' }>['
         data,
         messages: {
           summary: msg(perUserConfirmed ? 'enc_per_user_confirmed' : 'enc_per_user'),
+          detail: msg('enc_per_user_detail', { evidence: detail }),
           fix: msg('enc_per_user_fix', { occ: OCC }),
         },
       };
