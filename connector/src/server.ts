@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from './config/config.js';
 import type { Logger } from './logging/createLogger.js';
 import { createApp } from './app.js';
@@ -88,6 +88,13 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
   // A request is in flight from its arrival until both its response has closed and its handler has returned (a
   // handler may still clean up after its client left): shutdown waits for these, not for connections.
   const inFlight = new Set<ServerResponse>();
+  // Connections, and how many requests each has in flight. While stopping, a connection with none — idle between
+  // requests, or still sending the headers of one that was never accepted — is closed at once instead of holding
+  // the shutdown until the drain limit.
+  const connections = new Map<Socket, number>();
+  const closeConnectionsWithoutRequests = (): void => {
+    for (const [socket, busy] of connections) if (busy === 0) socket.destroy();
+  };
   let draining = false;
   let onSettled: (() => void) | null = null;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -95,13 +102,17 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
     // While stopping, every answer closes its connection (a kept-alive one would hold the shutdown).
     if (draining) res.shouldKeepAlive = false;
     inFlight.add(res);
+    const socket = req.socket;
+    connections.set(socket, (connections.get(socket) ?? 0) + 1);
     let pending = 2;
     const settle = (): void => {
       if (--pending > 0) return;
       inFlight.delete(res);
+      const busy = connections.get(socket);
+      if (busy !== undefined) connections.set(socket, busy - 1);
       if (draining) {
         // The connection is idle only once Node has finished the response's bookkeeping.
-        setImmediate(() => server.closeIdleConnections());
+        setImmediate(closeConnectionsWithoutRequests);
         onSettled?.();
       }
     };
@@ -125,6 +136,11 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
     },
     onRequest,
   );
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, 0);
+    socket.once('close', () => connections.delete(socket));
+    if (draining) socket.destroy();
+  });
   // DS sends one request per connection burst; keep-alive longer than a typical proxy's.
   server.keepAliveTimeout = 65_000;
   try {
@@ -158,7 +174,7 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
         // Answers not yet begun close their connection (DS keeps its connections alive).
         for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        closeConnectionsWithoutRequests();
         log.info({ inFlight: inFlight.size }, 'draining');
         const settled = new Promise<void>((resolve) => {
           onSettled = () => {
@@ -167,7 +183,7 @@ export async function startBridge(config: Config, log: Logger, options: StartOpt
           onSettled();
         });
         // A response whose headers went out before the signal may still leave its connection idle: sweep.
-        const sweep = setInterval(() => server.closeIdleConnections(), 250);
+        const sweep = setInterval(closeConnectionsWithoutRequests, 250);
         let limit: NodeJS.Timeout | undefined;
         const timedOut = await Promise.race([
           Promise.all([closed, settled]).then(() => false),

@@ -83,4 +83,23 @@ describe('graceful stop', () => {
       await tb.stop();
     }
   });
+
+  test('a connection still sending the headers of a request when stop() starts is closed at once, not kept until the drain limit', async () => {
+    const tb = await startTestBridge();
+    try {
+      const port = Number(new URL(tb.url).port);
+      const accepted = once(tb.bridge.server, 'connection');
+      const half = net.connect({ host: '127.0.0.1', port });
+      await once(half, 'connect');
+      await accepted;
+      half.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Half: `);
+      half.on('error', () => undefined); // the server resets it: that is the point
+      const closed = new Promise((resolve) => half.once('close', resolve));
+      // Without the fix this waits for the headers timeout (30 s), far past Jest's 5 s limit for the test.
+      await tb.bridge.stop(60_000);
+      await closed;
+    } finally {
+      await tb.stop();
+    }
+  });
 });

@@ -82,10 +82,12 @@ describe(`fuzz: ${REQUESTS} malformed WOPI requests, bridge in-process`, () => {
     await writeFile(path.join(root, 'secret.txt'), 'outside the data folder');
     tb = await startTestBridge({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD), STORAGE_TIMEOUT_MS: '3000', LOG_LEVEL: 'error' }, dataDir);
   });
+  // stop() is bounded by design: the 2 s drain of testBridge, then up to 10 s for the drive's clean-ups in flight
+  // (such as the removal of aborted uploads); Jest's default 5 s hook limit is shorter.
   afterAll(async () => {
     await tb?.stop();
     await rm(root, { recursive: true, force: true });
-  });
+  }, 20_000);
 
   test('the bridge shrugs it off', async () => {
     const drive = rawDrive(tb);
