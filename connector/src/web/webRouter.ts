@@ -275,15 +275,25 @@ export function webRouter(deps: WebDeps): Middleware {
     return new PageError(400, 'bad_name', 'Name not allowed', 'A name must not be empty, start with a dot, or contain / or \\.', { link: { href: folderHref(base, folder), label: 'Back' } });
   }
 
-  router.post('/files/rename', async (ctx) => {
+  /**
+   * The signed-in, same-site form POST about one file of the person's drive (field `id`), resolved; null when the
+   * answer is already decided (a redirect to sign in, a refused form).
+   */
+  async function fileForm(ctx: Context): Promise<{ f: Record<string, string>; drive: UserDrive; id: string; info: FileInfo } | null> {
     const session = await requireSession(ctx);
-    if (!session) return;
+    if (!session) return null;
     const f = await trustedForm(ctx, session);
-    if (!f) return;
+    if (!f) return null;
     const drive = await users.driveOf(session);
     const id = f.id ?? '';
     state(ctx).fileId = id;
-    const info = await drive.files.resolve(id);
+    return { f, drive, id, info: await drive.files.resolve(id) };
+  }
+
+  router.post('/files/rename', async (ctx) => {
+    const target = await fileForm(ctx);
+    if (!target) return;
+    const { f, drive, id, info } = target;
     const { folder, name: oldName } = splitPath(info.path);
     let newName = parseFileName(f.name);
     if (newName === null) throw badName(folder);
@@ -306,14 +316,9 @@ export function webRouter(deps: WebDeps): Middleware {
   });
 
   router.post('/files/delete', async (ctx) => {
-    const session = await requireSession(ctx);
-    if (!session) return;
-    const f = await trustedForm(ctx, session);
-    if (!f) return;
-    const drive = await users.driveOf(session);
-    const id = f.id ?? '';
-    state(ctx).fileId = id;
-    const info = await drive.files.resolve(id);
+    const target = await fileForm(ctx);
+    if (!target) return;
+    const { drive, id, info } = target;
     // DS never retries a failed save: deleting a file someone is editing would lose their work at the next save.
     if ((await deps.locks.get(id)) !== null) {
       throw new PageError(409, 'file_in_use', 'File is being edited', `“${info.name}” is open in the editor. Close it there first, then delete it.`, { link: { href: folderHref(base, splitPath(info.path).folder), label: 'Back' } });

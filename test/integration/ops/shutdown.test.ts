@@ -3,20 +3,9 @@ import { Agent } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { connects } from '../../helpers/processes.js';
 import { slowUpload } from '../../helpers/slowClient.js';
 import { rawDrive, startTestBridge } from '../../helpers/testBridge.js';
-
-/** Whether a new TCP connection to 127.0.0.1:port is accepted. */
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 // startBridge().stop() in process (the SIGTERM tests run the same through a real process): it waits for requests in
 // flight, not for connections, and answers them with `Connection: close`.

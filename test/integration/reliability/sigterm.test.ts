@@ -1,25 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import { cleanupProcesses, makeTempDir, spawnBridge, type SpawnedBridge } from '../../helpers/processes.js';
+import { cleanupProcesses, connects, makeTempDir, spawnBridge, type SpawnedBridge } from '../../helpers/processes.js';
 import { slowUpload, type SlowUpload } from '../../helpers/slowClient.js';
 import { rawDrive, startTestBridge, TEST_SECRETS } from '../../helpers/testBridge.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** Whether a new TCP connection to 127.0.0.1:port is accepted. */
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** Resolves with the exit code once the child has exited. */
 function exited(b: SpawnedBridge): Promise<number | null> {
