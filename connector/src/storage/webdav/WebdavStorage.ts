@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { StorageFlavour } from '../../config/config.js';
 import {
   StorageError,
@@ -338,27 +338,30 @@ export class WebdavStorage implements StorageAdapter {
     }
   }
 
-  /**
-   * Destroys a download that makes no progress for timeoutMs: the drive stalls, or the reader stops reading (the
-   * socket is paused then too). Watches the socket instead of piping through a Transform: one stream hop less on
-   * every GetFile (issue 7); the answer itself is returned, untouched.
-   */
-  private idleGuard(res: IncomingMessage, op: string, p: string): Readable {
-    const socket = res.socket;
+  /** Destroys a stream that makes no progress for timeoutMs. */
+  private idleGuard(stream: Readable, op: string, p: string): Readable {
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => res.destroy(new StorageError('unavailable', 'The drive stalled', { op, path: p, timeout: true })), this.opts.timeoutMs);
+      timer = setTimeout(() => guard.destroy(new StorageError('unavailable', 'The drive stalled', { op, path: p, timeout: true })), this.opts.timeoutMs);
     };
-    const done = (): void => {
-      clearTimeout(timer);
-      socket?.off('data', arm);
-    };
-    socket?.on('data', arm);
-    res.once('end', done);
-    res.once('close', done);
+    const guard = new Transform({
+      transform(chunk, _enc, cb) {
+        arm();
+        cb(null, chunk);
+      },
+      flush(cb) {
+        clearTimeout(timer);
+        cb();
+      },
+    });
+    guard.on('close', () => clearTimeout(timer));
+    stream.on('error', (e) => guard.destroy(e));
+    guard.on('close', () => {
+      if (!stream.destroyed) stream.destroy();
+    });
     arm();
-    return res;
+    return stream.pipe(guard);
   }
 
   private async putRaw(p: string, body: Readable | null, contentLength: number, headers: Record<string, string>, signal?: AbortSignal): Promise<DavAnswer> {
