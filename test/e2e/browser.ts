@@ -109,7 +109,7 @@ export async function startApiJsServer(version = '9.3.1'): Promise<SmallServer> 
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('Not Found');
   });
-  return listen(server, requests);
+  return listen(server, requests, () => server.closeAllConnections());
 }
 
 /** Accepts TCP connections and never answers (an unreachable host that does not refuse: every request times out). */
@@ -122,23 +122,13 @@ export async function startHangingServer(): Promise<SmallServer> {
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  return listen(server, requests, () => {
+    for (const s of sockets) s.destroy();
   });
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
-async function listen(server: http.Server, requests: string[]): Promise<SmallServer> {
+/** Listens on 127.0.0.1 (any free port); close() drops the open connections, then stops listening. */
+async function listen(server: net.Server, requests: string[], dropConnections: () => void): Promise<SmallServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -149,7 +139,7 @@ async function listen(server: http.Server, requests: string[]): Promise<SmallSer
     requests,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        dropConnections();
         server.close(() => resolve());
       }),
   };

@@ -286,6 +286,20 @@ export interface ProcessResult {
   ms: number;
 }
 
+/** Waits for a child to exit, SIGKILLing it after `timeoutMs` (then `timedOut` is true). */
+export async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  }).finally(() => clearTimeout(timer));
+  return { ...result, timedOut };
+}
+
 /**
  * Runs a built script to its end and collects its output.
  * @throws when it runs longer than `timeoutMs` (it is killed then)
@@ -299,15 +313,7 @@ async function runToExit(script: string, args: string[], env: Env, timeoutMs: nu
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  }).finally(() => clearTimeout(timer));
+  const { timedOut, ...result } = await waitForExit(child, timeoutMs);
   const ms = performance.now() - started;
   if (timedOut) throw new Error(`${path.basename(script)} ${args.join(' ')} still running after ${timeoutMs} ms; killed.\nstderr:\n${stderr}`);
   return { ...result, stdout, stderr, ms };

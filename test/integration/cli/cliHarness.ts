@@ -4,7 +4,7 @@
  * secrets and tokens afterwards.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { CLI_JS, ROOT, childEnv, makeTempDir, type ProcessResult } from '../../helpers/processes.js';
+import { CLI_JS, ROOT, childEnv, makeTempDir, waitForExit, type ProcessResult } from '../../helpers/processes.js';
 import { trackChild } from '../../helpers/childProcesses.js';
 
 type Env = Record<string, string | undefined>;
@@ -59,15 +59,7 @@ export async function wb(args: string[], env: Env = {}, opts: RunOptions = {}): 
     // A terminal keeps stdin open until the program is done (script ends the session when its stdin closes).
     if (!opts.tty) child.stdin.end();
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  }).finally(() => clearTimeout(timer));
+  const { timedOut, ...result } = await waitForExit(child, timeoutMs);
   if (timedOut) throw new Error(`wopi-bridge ${args.join(' ')} still running after ${timeoutMs} ms; killed.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   const run: Run = { ...result, stdout, stderr, ms: performance.now() - started, args, printsToken: args[0] === 'token' || (args[0] === 'jwt' && args[1] === 'sign') };
   runs.push(run);
