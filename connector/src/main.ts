@@ -3,9 +3,11 @@ import { loadEffectiveConfig } from './config/loadEffectiveConfig.js';
 import { publicConfig } from './config/publicConfig.js';
 import { createLogger } from './logging/createLogger.js';
 import { startBridge } from './server.js';
+import { keepYoungGenerationSmall } from './http/streamGc.js';
 
 /** Entry point of `npm start`: config → logger → bridge → listen; SIGTERM/SIGINT drain and exit. */
 async function main(): Promise<void> {
+  keepYoungGenerationSmall();
   let config;
   let sharedProblem: string | null = null;
   try {

@@ -1,7 +1,8 @@
 /**
- * Runs what a benchmark measures: the bridge as a child process (`node dist/connector/src/main.js`, what `npm start`
- * runs, so its memory can be read from /proc and its CPU is not shared with the load generator's event loop) over
- * the embedded drive or over Debian's `rclone serve webdav`, optionally with its state in Redis.
+ * Runs what a benchmark measures: the bridge as a child process, as `npm start` runs it (variables and node flags
+ * read from package.json, e.g. `MALLOC_ARENA_MAX=2 node dist/connector/src/main.js`), so its memory can be read from
+ * /proc and its CPU is not shared with the load generator's event loop, over the embedded drive or over Debian's
+ * `rclone serve webdav`, optionally with its state in Redis.
  *
  * The bench writes the bridge's secrets.json itself, so it knows the token secret (to issue access tokens, as
  * `wopi-bridge token` does) and the embedded drive's password (to reach that drive directly for the comparisons).
@@ -15,7 +16,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { trackChild } from '../helpers/childProcesses.js';
-import { BANNER, MAIN_JS, ROOT, childEnv, freePort } from '../helpers/processes.js';
+import { BANNER, MAIN_JS, ROOT, childEnv, freePort, startCommand } from '../helpers/processes.js';
 import { startRcloneWebdav, type RcloneWebdav } from '../helpers/rcloneWebdav.js';
 import { EMBEDDED_USER } from '../../connector/src/storage/embedded/startEmbeddedWebdav.js';
 import { WebdavStorage } from '../../connector/src/storage/webdav/WebdavStorage.js';
@@ -158,7 +159,10 @@ export async function startBenchBridge(opts: BenchBridgeOptions): Promise<BenchB
   // No sample files: the bench seeds its own.
   await writeFile(path.join(dataDir, 'samples-written'), 'bench\n', { mode: 0o600 });
   const port = await freePort();
+  // As `npm start` runs it: its variables (malloc tuning) and node flags, then the bench's own settings.
+  const start = startCommand();
   const env: Record<string, string> = {
+    ...start.env,
     HOST: '127.0.0.1',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -191,7 +195,8 @@ export async function startBenchBridge(opts: BenchBridgeOptions): Promise<BenchB
 
   const logFile = path.join(dataDir, 'bridge.log');
   const logFd = openSync(logFile, 'w');
-  const nodeArgs = opts.cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${opts.label}-${Date.now()}.cpuprofile`] : [];
+  const profile = opts.cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${opts.label}-${Date.now()}.cpuprofile`] : [];
+  const nodeArgs = [...start.nodeArgs, ...profile];
   let child: ChildProcess;
   try {
     // stdout (one JSON line per request at the default LOG_LEVEL=info) goes straight to a file: the bench process

@@ -13,8 +13,10 @@ import { mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { readProcMemory, startBenchBridge, startRclone, type BenchBridge, type DriveKind } from './bridgeProcess.js';
-import { expectOk, type DavClient } from './clients.js';
+import { buildRoot, readProcMemory, startBenchBridge, startRclone, type BenchBridge, type DriveKind } from './bridgeProcess.js';
+import { BenchHttp, basicAuth } from './httpClient.js';
+import { startRelay } from './relay.js';
+import { DavClient, expectOk } from './clients.js';
 import type { BenchContext } from './context.js';
 import { GiB, MiB, pseudoRandomStream, sizeLabel } from './data.js';
 import { verdict, type Row, type SectionResult } from './report.js';
@@ -67,6 +69,24 @@ export function sampleRss(pid: number, everyMs = 20): { stop(): RssSamples } {
   };
 }
 
+/**
+ * The same download through a bare Node relay (relay.ts: pipes, no code of ours, default V8 and malloc settings):
+ * how much any Node process grows while it streams, for comparison with the bridge's growth over its idle RSS.
+ */
+async function relayPeak(rclone: RcloneWebdav, size: number, sha256: string): Promise<{ idle: number; hwm: number }> {
+  const relay = await startRelay(rclone.url, path.join(buildRoot(), 'test/bench/relay.js'));
+  const http = new BenchHttp(relay.url, 1);
+  try {
+    const idle = readProcMemory(relay.pid).rss;
+    const r = expectOk(await new DavClient(http, '', basicAuth(rclone.user, rclone.pass)).get(`/mem-${size}.bin`, 'sha256'), 'GET through the relay');
+    if (r.sha256 !== sha256) throw new Error('GET through the relay: wrong bytes');
+    return { idle, hwm: readProcMemory(relay.pid).hwm };
+  } finally {
+    http.close();
+    await relay.stop();
+  }
+}
+
 /** A few requests of every kind, so the code paths are loaded before idle RSS is read. */
 async function warmUp(bridge: BenchBridge, dav: DavClient): Promise<void> {
   const wopi = bridge.wopi(1);
@@ -110,6 +130,7 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
   }
   const rows: Row[] = [];
   const results: Measured[] = [];
+  let relay: { idle: number; hwm: number } | null = null;
   for (const drive of ['embedded', 'rclone'] as const) {
     const filesDir = path.join(ctx.workDir, 'memory-embedded-files');
     let rclone: RcloneWebdav | undefined;
@@ -183,6 +204,7 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
           }
         }
       }
+      if (rclone) relay = await relayPeak(rclone, big, sha.get(big) as string);
     } finally {
       await rclone?.stop();
       await rm(filesDir, { recursive: true, force: true });
@@ -202,6 +224,15 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
         verdict: verdict(b.peakHwm < PEAK_LIMIT && growth < GROWTH_LIMIT && trend < TREND_LIMIT),
       });
     }
+  }
+  if (relay !== null) {
+    rows.push({
+      section: '2',
+      figure: `ceiling: bare Node relay peak RSS, GET ${sizeLabel(big)} from rclone`,
+      measured: `${fmt(relay.hwm / MB)} MB (idle ${fmt(relay.idle / MB)}, ${fmt((relay.hwm - relay.idle) / MB)} MB more while streaming)`,
+      target: '',
+      verdict: 'INFO',
+    });
   }
   const idle = results.map((r) => r.idleRss);
   const anon = results.map((r) => r.idleAnon);

@@ -10,7 +10,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -23,6 +23,36 @@ export const ROOT = process.cwd();
 export const MAIN_JS = path.join(ROOT, 'dist/connector/src/main.js');
 /** The `wopi-bridge` CLI. */
 export const CLI_JS = path.join(ROOT, 'dist/scripts/wopi-bridge.js');
+
+/** `npm start` taken apart: `[NAME=value …] node [node flags …] <entry>`. */
+export interface StartCommand {
+  /** Variables the script sets for the process (the C library's malloc tuning). */
+  env: Record<string, string>;
+  nodeArgs: string[];
+  /** The entry script, relative to the project. */
+  entry: string;
+}
+
+/**
+ * Reads package.json's `start` script, so that what runs the server elsewhere (the bench, the systemd unit's test)
+ * runs it exactly as `npm start` does.
+ * @throws when the script is not of the form above
+ */
+export function startCommand(): StartCommand {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+  const words = start.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=\S*$/.test(words[0] as string)) {
+    const [name, value] = (words.shift() as string).split('=') as [string, string];
+    env[name] = value;
+  }
+  const node = words.shift();
+  const entry = words.pop();
+  if (node !== 'node' || entry === undefined || !entry.endsWith('.js') || words.some((w) => !w.startsWith('--'))) {
+    throw new Error(`package.json "start" is not "[NAME=value …] node [--flag …] <entry>.js": ${start}`);
+  }
+  return { env, nodeArgs: words, entry };
+}
 
 /** The stderr line main.ts prints once the HTTP server listens. */
 export const BANNER = 'wopi-bridge listening on ';

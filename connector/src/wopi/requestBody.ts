@@ -5,6 +5,7 @@ import path from 'node:path';
 import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { countStreamed } from '../http/streamGc.js';
 import { BadRequestError, ClientGoneError, PayloadTooLargeError, RequestTimeoutError, isWopiError } from '../errors/errors.js';
 
 /** Why a request body could not be read to its end — the client's doing, not the bridge's or the drive's. */
@@ -113,6 +114,7 @@ export function byteLimiter(limit: number, declared: number | null): Transform &
       if (n > limit) return cb(new PayloadTooLargeError(limit));
       if (declared !== null && n > declared) return cb(new BadRequestError('Body longer than Content-Length', 'bad_length'));
       cb(null, chunk);
+      countStreamed(chunk.length);
     },
     flush(cb) {
       if (declared !== null && n !== declared) return cb(new BadRequestError('Body shorter than Content-Length', 'truncated_body'));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ipfilterFix, jwtEnableFix, wopiEnableFix } from '../../../connector/src/checks/localJsonSnippets.js';
 import { SETTING_KEYS } from '../../../connector/src/config/settingsFile.js';
-import { ROOT } from '../../helpers/processes.js';
+import { ROOT, startCommand } from '../../helpers/processes.js';
 
 const GUIDE = path.join(ROOT, 'docs/deployment.md');
 const UNIT = path.join(ROOT, 'docs/deploy/wopi-bridge.service');
@@ -105,24 +105,30 @@ describe('docs/deploy/wopi-bridge.service', () => {
     unit = await readFile(UNIT, 'utf8');
   });
 
-  test('ExecStart runs the built server (what `npm start` runs) with node', async () => {
+  test('ExecStart runs the built server as `npm start` does: same entry, same node flags, same variables', () => {
     const exec = serviceEntries(unit).filter(([k]) => k === 'ExecStart');
     expect(exec).toHaveLength(1);
-    const [node, entry, ...rest] = (exec[0] as [string, string])[1].split(' ');
+    const [node, ...args] = (exec[0] as [string, string])[1].split(' ');
+    const entry = args.pop();
     expect(node).toMatch(/\/node$/);
-    expect(rest).toEqual([]);
-    const start = (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
-    expect(start).toBe(`node ${path.relative('/opt/wopi-bridge', entry as string)}`);
+    const start = startCommand();
+    expect(args).toEqual(start.nodeArgs);
+    expect(path.relative('/opt/wopi-bridge', entry as string)).toBe(start.entry);
+    const environment = new Map(serviceEntries(unit).filter(([k]) => k === 'Environment').map(([, v]) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
+    for (const [name, value] of Object.entries(start.env)) expect([name, environment.get(name)]).toEqual([name, value]);
     expect(entry?.startsWith(serviceEntries(unit).find(([k]) => k === 'WorkingDirectory')?.[1] ?? '?')).toBe(true);
     expect(existsSync(path.join(ROOT, 'connector/src', path.basename(entry as string).replace(/\.js$/, '.ts')))).toBe(true);
   });
 
-  test('every Environment= name is a setting: one loadConfig reads, and a settings-file key or a *_FILE secret or a listener/data setting', async () => {
+  test('every Environment= name but npm start\'s own is a setting: one loadConfig reads, and a settings-file key or a *_FILE secret or a listener/data setting', async () => {
     const read = await variablesLoadConfigReads();
     const keys = new Set(SETTING_KEYS.map((k) => k.key));
+    // The variables `npm start` sets too are the C library's (compared in the ExecStart test), not settings.
+    const runtime = Object.keys(startCommand().env);
     const names = serviceEntries(unit)
       .filter(([k]) => k === 'Environment')
-      .map(([, v]) => v.slice(0, v.indexOf('=')));
+      .map(([, v]) => v.slice(0, v.indexOf('=')))
+      .filter((n) => !runtime.includes(n));
     expect(names.length).toBeGreaterThan(5);
     expect(names.filter((n) => !read.includes(n))).toEqual([]);
     for (const n of names) expect([n, keys.has(n) || keys.has(n.replace(/_FILE$/, '')) || read.includes(n)]).toEqual([n, true]);

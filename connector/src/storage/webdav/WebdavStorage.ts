@@ -16,6 +16,7 @@ import { parseMultistatus, type DavEntry } from './parseMultistatus.js';
 import { parseSabreError, toStorageError } from './toStorageError.js';
 import { KeyedMutex } from './KeyedMutex.js';
 import { DavClient, DavStatusError, abortError, readErrorText } from './DavClient.js';
+import { countStreamed } from '../../http/streamGc.js';
 
 /** A request as WebdavStorage makes it: the URL defaults to the path's. */
 interface DavInit {
@@ -346,9 +347,10 @@ export class WebdavStorage implements StorageAdapter {
       timer = setTimeout(() => guard.destroy(new StorageError('unavailable', 'The drive stalled', { op, path: p, timeout: true })), this.opts.timeoutMs);
     };
     const guard = new Transform({
-      transform(chunk, _enc, cb) {
+      transform(chunk: Buffer, _enc, cb) {
         arm();
         cb(null, chunk);
+        countStreamed(chunk.length);
       },
       flush(cb) {
         clearTimeout(timer);
