@@ -21,7 +21,19 @@ export function cpuMsOf(pid?: number): number {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return ticksToMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/**
+ * CPU time of a process's main thread alone (JavaScript runs there; GC helpers and the libuv pool do not), in ms.
+ * @param pid process id
+ */
+export function mainThreadCpuMsOf(pid: number): number {
+  return ticksToMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+}
+
+/** user + system time of a /proc stat line, in ms. */
+function ticksToMs(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
@@ -36,6 +48,8 @@ export interface CpuUse {
   serverMsPerRequest: number;
   /** Share of one core the server used over the phase (1 = one core busy all the time). */
   serverCores: number;
+  /** CPU of the server's main thread (its JavaScript) per request: 1000 / this bounds its requests per second. */
+  serverMainThreadMsPerRequest: number;
   clientCores: number;
 }
 
@@ -152,13 +166,16 @@ export async function closedLoop(opts: {
     rec.enabled = true;
   }
   const server0 = opts.serverPid !== undefined ? cpuMsOf(opts.serverPid) : 0;
+  const main0 = opts.serverPid !== undefined ? mainThreadCpuMsOf(opts.serverPid) : 0;
   const client0 = cpuMsOf();
   const elapsedMs = await phase(opts.durationMs, opts.maxOps);
   const result: LoopResult = { recorder: rec, elapsedMs, perSecond: (rec.count() / elapsedMs) * 1000 };
   if (opts.serverPid !== undefined) {
     const serverMs = cpuMsOf(opts.serverPid) - server0;
     const clientMs = cpuMsOf() - client0;
-    result.cpu = { serverMs, clientMs, serverMsPerRequest: serverMs / Math.max(1, rec.count()), serverCores: serverMs / elapsedMs, clientCores: clientMs / elapsedMs };
+    const mainMs = mainThreadCpuMsOf(opts.serverPid) - main0;
+    const n = Math.max(1, rec.count());
+    result.cpu = { serverMs, clientMs, serverMsPerRequest: serverMs / n, serverCores: serverMs / elapsedMs, clientCores: clientMs / elapsedMs, serverMainThreadMsPerRequest: mainMs / n };
   }
   return result;
 }
