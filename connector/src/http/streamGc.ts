@@ -19,13 +19,14 @@ export const STREAM_GC_BUDGET = 2 * 1024 * 1024;
 export type Collect = () => void;
 
 /**
- * Every MAJOR_EVERY young collections (32 MiB of bodies), a full one, started asynchronously. A chunk still in
+ * Every MAJOR_EVERY young collections (256 MiB of bodies), a full one, started asynchronously. A chunk still in
  * flight when two young collections pass is moved to the old generation, where only a full collection frees it: over
  * the embedded drive, whose server streams the file inside this process, such chunks made the 2 GiB download grow by
- * 9–18 MB between its first and last quarter (peak 128–132 MB); with this, 0.1–3.3 MB (peak 110–116 MB). The bridge's
- * CPU per 256 MiB GetFile: 370 → 390 ms over rclone, 700 → 670 ms embedded (10 alternating transfers; noise level).
+ * 9–18 MB between its first and last quarter (peak 128–132 MB); with this, ≤ 2.7 MB (peak 112 MB). Not more often:
+ * a full collection every 32 MiB cut GetFile throughput at 256 MiB from 1.01× to 0.63× of direct (embedded) and from
+ * 0.78× to 0.53× (rclone); every 256 MiB it stayed at 1.00× and 0.62× (the bare relay: 0.84× and 0.71×, same run).
  */
-const MAJOR_EVERY = 16;
+const MAJOR_EVERY = 128;
 
 /**
  * V8's gc() (young collections, and every MAJOR_EVERY-th time a full one), reached without starting Node with
