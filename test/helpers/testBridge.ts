@@ -51,14 +51,26 @@ export const TEST_SECRETS: GeneratedSecrets = {
  */
 export async function startTestBridge(env: Record<string, string> = {}, dataDir?: string): Promise<TestBridge> {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'wopi-bridge-test-')));
-  // A real port up front, so PUBLIC_URL (and every URL the bridge hands out) names it.
-  const port = env.PORT ?? String(await freePort());
-  const fullEnv = { PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env };
-  const config = loadConfig(fullEnv, TEST_SECRETS);
   const logs = new LogSink();
-  const log = createLogger(config.logLevel, logs);
-  // The environment is passed on as main.ts does, so the admin page reports what it sets as locked.
-  const bridge = await startBridge(config, log, { env: fullEnv });
+  let fullEnv: Record<string, string>;
+  let config: Config;
+  let bridge: RunningBridge;
+  for (let attempt = 1; ; attempt++) {
+    // A real port up front, so PUBLIC_URL (and every URL the bridge hands out) names it.
+    const port = env.PORT ?? String(await freePort());
+    fullEnv = { PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env };
+    config = loadConfig(fullEnv, TEST_SECRETS);
+    const log = createLogger(config.logLevel, logs);
+    try {
+      // The environment is passed on as main.ts does, so the admin page reports what it sets as locked.
+      bridge = await startBridge(config, log, { env: fullEnv });
+      break;
+    } catch (e) {
+      // The free port was taken between freePort() and listen (parallel test files open loopback connections, whose
+      // source ports come from the same range): another one. startBridge has closed what it opened.
+      if (env.PORT !== undefined || (e as { code?: string }).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+    }
+  }
   const wopiBase = `${bridge.url}/wopi/files`;
   return {
     url: bridge.url,
