@@ -86,39 +86,35 @@ export function slowUpload(url: string, headers: Record<string, string>, body: B
   };
 }
 
+/** How a slow client's connection ended: the server's status line, a close, or still open when the client gave up. */
+export interface SlowClientOutcome {
+  end: 'answered' | 'closed' | 'still-open';
+  status: number | null;
+  /** ms after connecting */
+  ms: number;
+}
+
 /**
- * A client that opens a connection and sends `bytes` one at a time, every `intervalMs`, until the server closes
- * the connection or answers. Resolves with when (ms after connecting) and how that happened, or 'still-open' at
- * `giveUpMs`.
+ * Connects to `port` and waits for the server's status line, a close, or `giveUpMs`. `drive` sends what the client
+ * sends (it may report the connection closed) and returns how to stop sending.
  */
-export function trickle(port: number, bytes: Buffer, opts: { intervalMs: number; giveUpMs: number; repeat?: boolean }): Promise<{ end: 'answered' | 'closed' | 'still-open'; status: number | null; ms: number; sent: number }> {
+function awaitAnswer(port: number, giveUpMs: number, drive: (socket: net.Socket, closed: () => void) => () => void): Promise<SlowClientOutcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    let offset = 0;
-    let sent = 0;
     let got = '';
     let settled = false;
     const socket = net.connect({ host: '127.0.0.1', port });
-    const finish = (end: 'answered' | 'closed' | 'still-open'): void => {
+    const finish = (end: SlowClientOutcome['end']): void => {
       if (settled) return;
       settled = true;
-      clearInterval(tick);
       clearTimeout(giveUp);
+      stopSending();
       socket.destroy();
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(got);
-      resolve({ end: m ? 'answered' : end, status: m ? Number(m[1]) : null, ms: performance.now() - started, sent });
+      resolve({ end: m ? 'answered' : end, status: m ? Number(m[1]) : null, ms: performance.now() - started });
     };
-    const tick = setInterval(() => {
-      if (socket.destroyed) return finish('closed');
-      if (offset >= bytes.length) {
-        if (!opts.repeat) return;
-        offset = 0;
-      }
-      socket.write(bytes.subarray(offset, offset + 1));
-      offset++;
-      sent++;
-    }, opts.intervalMs);
-    const giveUp = setTimeout(() => finish('still-open'), opts.giveUpMs);
+    const giveUp = setTimeout(() => finish('still-open'), giveUpMs);
+    const stopSending = drive(socket, () => finish('closed'));
     socket.on('data', (c: Buffer) => {
       got += c.toString('latin1');
       if (got.includes('\r\n')) finish('answered');
@@ -129,30 +125,36 @@ export function trickle(port: number, bytes: Buffer, opts: { intervalMs: number;
 }
 
 /**
+ * A client that opens a connection and sends `bytes` one at a time, every `intervalMs`, until the server closes
+ * the connection or answers. Resolves with when (ms after connecting) and how that happened, or 'still-open' at
+ * `giveUpMs`.
+ */
+export async function trickle(port: number, bytes: Buffer, opts: { intervalMs: number; giveUpMs: number; repeat?: boolean }): Promise<SlowClientOutcome & { sent: number }> {
+  let sent = 0;
+  const outcome = await awaitAnswer(port, opts.giveUpMs, (socket, closed) => {
+    let offset = 0;
+    const tick = setInterval(() => {
+      if (socket.destroyed) return closed();
+      if (offset >= bytes.length) {
+        if (!opts.repeat) return;
+        offset = 0;
+      }
+      socket.write(bytes.subarray(offset, offset + 1));
+      offset++;
+      sent++;
+    }, opts.intervalMs);
+    return () => clearInterval(tick);
+  });
+  return { ...outcome, sent };
+}
+
+/**
  * Sends `first` on a fresh connection, then nothing more. Resolves with what happened within `giveUpMs`: an answer
  * (status), a close, or still open.
  */
-export function stallAfter(port: number, first: Buffer, giveUpMs: number): Promise<{ end: 'answered' | 'closed' | 'still-open'; status: number | null; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    let got = '';
-    let settled = false;
-    const s = net.connect({ host: '127.0.0.1', port });
-    const finish = (end: 'answered' | 'closed' | 'still-open'): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      s.destroy();
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(got);
-      resolve({ end: m ? 'answered' : end, status: m ? Number(m[1]) : null, ms: performance.now() - started });
-    };
-    const timer = setTimeout(() => finish('still-open'), giveUpMs);
-    s.on('connect', () => s.write(first));
-    s.on('data', (c: Buffer) => {
-      got += c.toString('latin1');
-      if (got.includes('\r\n')) finish('answered');
-    });
-    s.on('close', () => finish('closed'));
-    s.on('error', () => finish('closed'));
+export function stallAfter(port: number, first: Buffer, giveUpMs: number): Promise<SlowClientOutcome> {
+  return awaitAnswer(port, giveUpMs, (socket) => {
+    socket.on('connect', () => socket.write(first));
+    return () => undefined;
   });
 }
